@@ -31,14 +31,16 @@ type Info struct {
 // path unless a file is already there, then fsyncs the shard directory.
 //
 // On success the digest is pinned; the caller must Release the Pin once the
-// catalog references the blob (or it has decided not to). With replace set, a
-// file already at the digest path is replaced (to heal a damaged copy);
-// otherwise an existing file of a different size is replaced and one of the
-// same size is kept.
+// catalog references the blob (or it has decided not to). If a file is
+// already at the digest path it is kept when it has the right size and heal
+// (if not nil) returns false for the digest; otherwise it is replaced
+// atomically, which repairs a copy known or found to be damaged. heal runs
+// with the digest pinned and must not wait on a catalog write transaction
+// that waits for this pin.
 //
 // Whatever the outcome, the Writer is finished; on failure its file is
 // removed, spool or not. ctx bounds only the hashing of bytes not yet hashed.
-func (w *Writer) Commit(ctx context.Context, want Expect, replace bool) (Info, *Pin, error) {
+func (w *Writer) Commit(ctx context.Context, want Expect, heal func(Digest) bool) (Info, *Pin, error) {
 	if w.closed {
 		return Info{}, nil, ErrClosed
 	}
@@ -48,7 +50,7 @@ func (w *Writer) Commit(ctx context.Context, want Expect, replace bool) (Info, *
 		return Info{}, nil, err
 	}
 	w.closed = true
-	pin, existed, err := w.link(info.BLAKE3, info.Size, replace)
+	pin, existed, err := w.link(info.BLAKE3, info.Size, heal)
 	w.f.Close()
 	if err != nil {
 		_ = os.Remove(w.path)
@@ -102,11 +104,12 @@ func check(got Info, want Expect) error {
 // link moves the finished file to d's path, pinning d first so that a
 // concurrent Remove cannot delete the file between a dedup hit and the
 // caller's catalog transaction.
-func (w *Writer) link(d Digest, size int64, replace bool) (*Pin, bool, error) {
+func (w *Writer) link(d Digest, size int64, heal func(Digest) bool) (*Pin, bool, error) {
 	if err := w.f.Chmod(0o444); err != nil {
 		return nil, false, fmt.Errorf("chmod %s: %w", w.path, err)
 	}
 	pin := w.store.Pin(d)
+	replace := heal != nil && heal(d)
 	dst := w.store.Path(d)
 	dir := filepath.Dir(dst)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

@@ -276,3 +276,12 @@ func (w *Writer) Abort() {
 	}
 	_ = os.Remove(w.path)
 }
+
+// Flush waits until every byte written so far has reached the file (the
+// kernel's page cache, not the disk: see Sync) and returns any write error.
+func (w *Writer) Flush() error {
+	if w.closed {
+		return ErrClosed
+	}
+	return w.fw.flush()
+}

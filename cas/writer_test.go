@@ -104,7 +104,7 @@ func TestWriter_OutOfOrder(t *testing.T) {
 				}
 				copy(model[st.off:], p)
 			}
-			info, pin, err := w.Commit(t.Context(), cas.Expect{}, false)
+			info, pin, err := w.Commit(t.Context(), cas.Expect{}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +140,7 @@ func TestWriter_ConcurrentSameBytes(t *testing.T) {
 				return
 			}
 			w.ReadFrom(bytes.NewReader(data))
-			info, pin, err := w.Commit(context.Background(), cas.Expect{}, false)
+			info, pin, err := w.Commit(context.Background(), cas.Expect{}, nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -179,7 +179,7 @@ func TestWriter_ExpectMismatchLeavesNothing(t *testing.T) {
 	} {
 		w, _ := s.Create()
 		w.Write(data)
-		_, _, err := w.Commit(t.Context(), want, false)
+		_, _, err := w.Commit(t.Context(), want, nil)
 		if !errors.Is(err, cas.ErrDigestMismatch) && !errors.Is(err, cas.ErrSizeMismatch) {
 			t.Fatalf("%s: err %v, want a mismatch", name, err)
 		}
@@ -218,7 +218,7 @@ func TestWriter_HealsDamagedCopy(t *testing.T) {
 	}
 	w, _ := s.Create()
 	w.Write(data)
-	_, pin, err := w.Commit(t.Context(), cas.Expect{}, true)
+	_, pin, err := w.Commit(t.Context(), cas.Expect{}, func(cas.Digest) bool { return true })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +249,7 @@ func TestSpool_ResumeAfterReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Write(data[1<<20:])
-	info, pin, err := w.Commit(t.Context(), cas.Expect{Size: int64(len(data)), SizeOK: true}, false)
+	info, pin, err := w.Commit(t.Context(), cas.Expect{Size: int64(len(data)), SizeOK: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

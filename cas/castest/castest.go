@@ -41,7 +41,7 @@ func Put(t testing.TB, s *cas.Store, data []byte) cas.Info {
 	if _, err := w.ReadFrom(bytes.NewReader(data)); err != nil {
 		t.Fatalf("write: %v", err)
 	}
-	info, pin, err := w.Commit(context.Background(), cas.Expect{}, false)
+	info, pin, err := w.Commit(context.Background(), cas.Expect{}, nil)
 	if err != nil {
 		t.Fatalf("commit: %v", err)
 	}

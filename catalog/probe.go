@@ -1,0 +1,18 @@
+package catalog
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/sfcas/sfcas/cas/qcow2"
+)
+
+// probe reads an image's format facts. A malformed qcow2 header is refused
+// as unsafe: QEMU must never be offered it.
+func probe(r io.ReaderAt, size int64) (qcow2.Info, error) {
+	info, err := qcow2.Probe(r, size)
+	if err != nil {
+		return info, fmt.Errorf("%v: %w", err, ErrUnsafeImage)
+	}
+	return info, nil
+}

@@ -1,0 +1,275 @@
+package catalog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/sfcas/sfcas/cas"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Upload is a resumable staging session: bytes received so far live in a
+// spool file; Size is the acknowledged length, persisted after every chunk so
+// a restarted daemon resumes from it.
+type Upload struct {
+	UUID      cas.UUID  `json:"uuid"`
+	Namespace string    `json:"namespace"`
+	Who       string    `json:"who"`
+	Created   time.Time `json:"created"`
+	Updated   time.Time `json:"updated"`
+	Size      int64     `json:"size"`
+	Declared  int64     `json:"declared,omitempty"` // expected total, reserved against the free-space floor
+	Gen       int       `json:"gen"`
+}
+
+// Expires is when an idle session may be reaped.
+func (u *Upload) Expires(ttl time.Duration) time.Time { return u.Updated.Add(ttl) }
+
+// uploadSlots keeps the open spool writer of active sessions, so a session's
+// running hash survives between chunks, and makes sure only one request works
+// on a session at a time.
+type uploadSlots struct {
+	mu    sync.Mutex
+	slots map[cas.UUID]*uploadSlot
+}
+
+type uploadSlot struct {
+	busy sync.Mutex
+	w    *cas.Writer // nil until first used, or after an idle close
+	used time.Time
+}
+
+// acquire try-locks id's slot: a second concurrent request on the same
+// session fails fast with ErrConflict rather than queueing.
+func (s *uploadSlots) acquire(id cas.UUID, now time.Time) (*uploadSlot, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.slots == nil {
+		s.slots = map[cas.UUID]*uploadSlot{}
+	}
+	slot := s.slots[id]
+	if slot == nil {
+		slot = &uploadSlot{}
+		s.slots[id] = slot
+	}
+	if !slot.busy.TryLock() {
+		return nil, fmt.Errorf("upload %s is busy with another request: %w", id, ErrConflict)
+	}
+	slot.used = now
+	return slot, nil
+}
+
+// forget drops id's slot (the caller holds it) after closing its writer.
+func (s *uploadSlots) forget(id cas.UUID, slot *uploadSlot) {
+	if slot.w != nil {
+		_ = slot.w.Close()
+		slot.w = nil
+	}
+	s.mu.Lock()
+	delete(s.slots, id)
+	s.mu.Unlock()
+	slot.busy.Unlock()
+}
+
+// CloseIdle closes writers of sessions idle since before cutoff; their spool
+// files stay and reopen on the next chunk. It returns how many it closed.
+func (s *uploadSlots) closeIdle(cutoff time.Time) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for id, slot := range s.slots {
+		if !slot.busy.TryLock() {
+			continue
+		}
+		if slot.used.Before(cutoff) {
+			if slot.w != nil {
+				_ = slot.w.Close()
+			}
+			delete(s.slots, id)
+			n++
+		}
+		slot.busy.Unlock()
+	}
+	return n
+}
+
+// CloseIdleUploads releases the open writers of upload sessions idle for
+// longer than idle (their data stays). The daemon calls it periodically.
+func (db *DB) CloseIdleUploads(idle time.Duration) int {
+	return db.uploads.closeIdle(db.now().Add(-idle))
+}
+
+// CreateUpload starts a session owned by the caller's namespace. declared,
+// if positive, is the expected total size: it is checked against the free
+// space floor now.
+func (db *DB) CreateUpload(ctx context.Context, c Caller, declared int64) (Upload, error) {
+	if declared < 0 {
+		return Upload{}, invalidf("declared size %d is negative", declared)
+	}
+	if err := db.blobs.CheckSpace(declared); err != nil {
+		return Upload{}, err
+	}
+	now := db.now()
+	u := Upload{UUID: cas.NewUUID(), Namespace: c.Namespace, Who: c.Who(), Created: now, Updated: now, Declared: declared, Gen: 1}
+	w, err := db.blobs.CreateSpool(u.UUID)
+	if err != nil {
+		return Upload{}, err
+	}
+	if err := w.Close(); err != nil {
+		return Upload{}, err
+	}
+	err = db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	if err != nil {
+		_ = db.blobs.RemoveSpool(u.UUID)
+		return Upload{}, err
+	}
+	return u, nil
+}
+
+// GetUpload returns a session the caller owns (or any, for system).
+func (db *DB) GetUpload(ctx context.Context, c Caller, id cas.UUID) (Upload, error) {
+	var u Upload
+	err := db.view(func(tx *bolt.Tx) error {
+		var err error
+		u, err = getUpload(tx, c, id)
+		return err
+	})
+	return u, err
+}
+
+func getUpload(tx *bolt.Tx, c Caller, id cas.UUID) (Upload, error) {
+	var u Upload
+	ok, err := getJSON(tx.Bucket(bucketUploads), id[:], &u)
+	if err == nil && (!ok || !c.mayChange(u.Namespace)) {
+		err = fmt.Errorf("upload %s: %w", id, ErrNotFound)
+	}
+	return u, err
+}
+
+// withUpload runs fn on the session's writer while holding its slot.
+func (db *DB) withUpload(ctx context.Context, c Caller, id cas.UUID, fn func(u *Upload, w *cas.Writer) error) (Upload, error) {
+	slot, err := db.uploads.acquire(id, db.now())
+	if err != nil {
+		return Upload{}, err
+	}
+	u, err := db.GetUpload(ctx, c, id)
+	if err != nil {
+		db.uploads.forget(id, slot)
+		return Upload{}, err
+	}
+	if slot.w == nil {
+		if slot.w, err = db.blobs.OpenSpool(id, u.Size); err != nil {
+			db.uploads.forget(id, slot)
+			return Upload{}, fmt.Errorf("upload %s: %w", id, err)
+		}
+	}
+	if err = fn(&u, slot.w); err != nil {
+		// The writer may hold a sticky error; the next request reopens the
+		// spool at the acknowledged size.
+		_ = slot.w.Close()
+		slot.w = nil
+	}
+	slot.busy.Unlock()
+	return u, err
+}
+
+// AppendUpload appends everything r yields to the session and returns the
+// session with its new size. A chunk is all or nothing: if reading r fails
+// the session is cut back to its previous size.
+func (db *DB) AppendUpload(ctx context.Context, c Caller, id cas.UUID, r io.Reader) (Upload, error) {
+	return db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
+		before := u.Size
+		_, err := w.ReadFrom(r)
+		if err == nil {
+			err = w.Flush()
+		}
+		if err != nil {
+			if terr := w.Truncate(before); terr != nil {
+				return errors.Join(err, terr)
+			}
+			return err
+		}
+		return db.saveUploadSize(u, w.Size())
+	})
+}
+
+// TruncateUpload cuts the session to offset bytes (the client resends from
+// there). An offset beyond the current size is ErrInvalid.
+func (db *DB) TruncateUpload(ctx context.Context, c Caller, id cas.UUID, offset int64) (Upload, error) {
+	return db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
+		if offset < 0 || offset > u.Size {
+			return invalidf("offset %d is beyond the end of the upload (%d bytes)", offset, u.Size)
+		}
+		if err := w.Truncate(offset); err != nil {
+			return err
+		}
+		return db.saveUploadSize(u, offset)
+	})
+}
+
+func (db *DB) saveUploadSize(u *Upload, size int64) error {
+	u.Size, u.Updated = size, db.now()
+	u.Gen++
+	return db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+}
+
+// CommitUpload turns the session's bytes into a blob (IngestBlob) and ends
+// the session, whatever the outcome. The returned pin must be released once
+// the blob is referenced.
+func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts IngestOptions) (Blob, *cas.Pin, error) {
+	var b Blob
+	var pin *cas.Pin
+	_, err := db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
+		var err error
+		b, pin, err = db.IngestBlob(ctx, w, opts)
+		return err
+	})
+	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {
+		return b, pin, err
+	}
+	if derr := db.endUpload(id); derr != nil && err == nil {
+		pin.Release()
+		return Blob{}, nil, derr
+	}
+	return b, pin, err
+}
+
+// DeleteUpload abandons a session and removes its data.
+func (db *DB) DeleteUpload(ctx context.Context, c Caller, id cas.UUID) error {
+	if _, err := db.GetUpload(ctx, c, id); err != nil {
+		return err
+	}
+	return db.endUpload(id)
+}
+
+// endUpload forgets the session's record, writer and spool file.
+func (db *DB) endUpload(id cas.UUID) error {
+	if slot, err := db.uploads.acquire(id, db.now()); err == nil {
+		db.uploads.forget(id, slot)
+	}
+	err := db.update(func(tx *bolt.Tx) error { return tx.Bucket(bucketUploads).Delete(id[:]) })
+	if err != nil {
+		return err
+	}
+	return db.blobs.RemoveSpool(id)
+}
+
+// ListUploads returns every session (system) or the caller's own.
+func (db *DB) ListUploads(ctx context.Context, c Caller) ([]Upload, error) {
+	out := []Upload{}
+	err := db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketUploads).ForEach(func(k, v []byte) error {
+			u, err := getUpload(tx, c, cas.UUID(k))
+			if errors.Is(err, ErrNotFound) {
+				return nil
+			}
+			out = append(out, u)
+			return err
+		})
+	})
+	return out, err
+}

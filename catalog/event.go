@@ -35,9 +35,9 @@ const (
 type ObjectKey string
 
 // Keys of event logs per kind of object.
-func artifactKey(a *Artifact) ObjectKey   { return ObjectKey("artifact/" + a.UUID.String()) }
-func blobKey(b *Blob) ObjectKey           { return ObjectKey("blob/" + b.Digest.Hex()) }
-func namespaceKey(name string) ObjectKey  { return ObjectKey("namespace/" + name) }
+func artifactKey(a *Artifact) ObjectKey  { return ObjectKey("artifact/" + a.UUID.String()) }
+func blobKey(b *Blob) ObjectKey          { return ObjectKey("blob/" + b.Digest.Hex()) }
+func namespaceKey(name string) ObjectKey { return ObjectKey("namespace/" + name) }
 
 // addEvent appends e to key's log, dropping the oldest entry beyond the
 // bound so the log's cost stays constant.

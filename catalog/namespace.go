@@ -14,11 +14,11 @@ import (
 
 // Namespace owns artifacts and holds the keys that authenticate as it.
 type Namespace struct {
-	Name     string          `json:"name"`
-	Created  time.Time       `json:"created"`
-	Keys     map[string]Key  `json:"keys"`
-	Metadata Metadata        `json:"metadata"`
-	Quota    int64           `json:"quota,omitempty"` // bytes; 0 = none
+	Name     string         `json:"name"`
+	Created  time.Time      `json:"created"`
+	Keys     map[string]Key `json:"keys"`
+	Metadata Metadata       `json:"metadata"`
+	Quota    int64          `json:"quota,omitempty"` // bytes; 0 = none
 }
 
 // Key is one named secret of a namespace. Only its bcrypt hash is stored.

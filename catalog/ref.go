@@ -14,13 +14,13 @@ type RefKind int
 
 // Reference kinds.
 const (
-	RefBareName RefKind = iota // "<name>": looked up in the caller's namespace and in system
-	RefNamed                   // "<ns>/<name>" or sf://label/<ns>/<name>
-	RefUUID                    // a UUID: an artifact or a blob
-	RefDigest                  // blake3:, sha256: or sha512: followed by hex
-	RefArtifactUUID            // sf://artifact/<uuid> or sf://snapshot/<uuid>
-	RefBlobUUID                // sf://blob/<uuid>
-	RefUpload                  // sf://upload/<uuid>
+	RefBareName     RefKind = iota // "<name>": looked up in the caller's namespace and in system
+	RefNamed                       // "<ns>/<name>" or sf://label/<ns>/<name>
+	RefUUID                        // a UUID: an artifact or a blob
+	RefDigest                      // blake3:, sha256: or sha512: followed by hex
+	RefArtifactUUID                // sf://artifact/<uuid> or sf://snapshot/<uuid>
+	RefBlobUUID                    // sf://blob/<uuid>
+	RefUpload                      // sf://upload/<uuid>
 )
 
 // Ref is a parsed reference. Parsing needs no catalog; Resolve looks it up.

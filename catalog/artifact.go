@@ -244,3 +244,19 @@ func (db *DB) ArtifactEvents(ctx context.Context, c Caller, id cas.UUID, f Event
 	}
 	return db.eventLog(ctx, artifactKey(&a), f)
 }
+
+// VersionBlobs returns the records of the blobs a's versions point at.
+func (db *DB) VersionBlobs(ctx context.Context, a *Artifact) (map[cas.Digest]Blob, error) {
+	out := make(map[cas.Digest]Blob, len(a.Versions))
+	err := db.view(func(tx *bolt.Tx) error {
+		for _, v := range a.Versions {
+			b, err := getBlob(tx, v.Digest)
+			if err != nil {
+				return err
+			}
+			out[v.Digest] = b
+		}
+		return nil
+	})
+	return out, err
+}

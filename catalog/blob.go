@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/sfcas/sfcas/cas"
@@ -316,4 +318,27 @@ func (db *DB) changeBlobMetadata(c Caller, d cas.Digest, fn func(Metadata) error
 		b.Gen++
 		return putBlob(tx, &b)
 	})
+}
+
+// BlobReferrers returns the artifacts the caller may see that reference d.
+func (db *DB) BlobReferrers(ctx context.Context, c Caller, d cas.Digest) ([]Artifact, error) {
+	out := []Artifact{}
+	err := db.view(func(tx *bolt.Tx) error {
+		refs, err := blobReferrers(tx, d)
+		if err != nil {
+			return err
+		}
+		for id := range refs {
+			a, err := getArtifact(tx, id)
+			if err != nil {
+				return err
+			}
+			if canRead(c, &a) {
+				out = append(out, a)
+			}
+		}
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Artifact) int { return strings.Compare(a.Ref(), b.Ref()) })
+	return out, err
 }

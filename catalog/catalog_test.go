@@ -134,11 +134,11 @@ func TestUpload_ResumesAfterReopen(t *testing.T) {
 	db := catalogtest.OpenAt(t, root)
 	ctx := t.Context()
 	data := castest.RandomBytes(t, 3<<20+17)
-	u, err := db.CreateUpload(ctx, sys, 0)
+	u, err := db.CreateUpload(ctx, sys, catalog.UploadSpec{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if u, err = db.AppendUpload(ctx, sys, u.UUID, bytes.NewReader(data[:2<<20])); err != nil || u.Size != 2<<20 {
+	if u, err = db.AppendUpload(ctx, sys, u.UUID, bytes.NewReader(data[:2<<20]), catalog.AppendOptions{At: -1}); err != nil || u.Size != 2<<20 {
 		t.Fatalf("append: size %d, %v", u.Size, err)
 	}
 	if u, err = db.TruncateUpload(ctx, sys, u.UUID, 1<<20); err != nil || u.Size != 1<<20 {
@@ -154,7 +154,7 @@ func TestUpload_ResumesAfterReopen(t *testing.T) {
 	if err != nil || got.Size != 1<<20 {
 		t.Fatalf("after reopen: size %d, %v", got.Size, err)
 	}
-	if _, err := db.AppendUpload(ctx, sys, u.UUID, bytes.NewReader(data[1<<20:])); err != nil {
+	if _, err := db.AppendUpload(ctx, sys, u.UUID, bytes.NewReader(data[1<<20:]), catalog.AppendOptions{At: 1 << 20}); err != nil {
 		t.Fatal(err)
 	}
 	b, pin, err := db.CommitUpload(ctx, sys, u.UUID, catalog.IngestOptions{})
@@ -173,8 +173,8 @@ func TestUpload_ResumesAfterReopen(t *testing.T) {
 		t.Fatal("upload session outlived its commit")
 	}
 	alice := catalogtest.Namespace(t, db, "alice")
-	u2, _ := db.CreateUpload(ctx, sys, 0)
-	if _, err := db.AppendUpload(ctx, alice, u2.UUID, bytes.NewReader([]byte("x"))); !errors.Is(err, catalog.ErrNotFound) {
+	u2, _ := db.CreateUpload(ctx, sys, catalog.UploadSpec{})
+	if _, err := db.AppendUpload(ctx, alice, u2.UUID, bytes.NewReader([]byte("x")), catalog.AppendOptions{At: -1}); !errors.Is(err, catalog.ErrNotFound) {
 		t.Fatalf("alice appended to system's upload: %v", err)
 	}
 }

@@ -146,3 +146,6 @@ func (db *DB) RotateTokenSecret() error {
 // update and view run fn in a read-write or read-only transaction.
 func (db *DB) update(fn func(tx *bolt.Tx) error) error { return db.bolt.Update(fn) }
 func (db *DB) view(fn func(tx *bolt.Tx) error) error   { return db.bolt.View(fn) }
+
+// UploadTTL is how long an idle upload session lives.
+func (db *DB) UploadTTL() time.Duration { return db.ttl }

@@ -3,6 +3,8 @@ package catalog
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"sort"
@@ -242,4 +244,12 @@ func (db *DB) KeyValid(ctx context.Context, c Caller, gen uint64) bool {
 		return nil
 	})
 	return ok
+}
+
+// GenerateKey returns a new random key secret: 32 URL-safe characters
+// (192 bits).
+func GenerateKey() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -100,6 +100,9 @@ func (db *DB) resolveBare(tx *bolt.Tx, c Caller, r Ref) (Resolved, error) {
 	}
 	switch len(found) {
 	case 0:
+		if c.IsSystem() {
+			return Resolved{}, fmt.Errorf("%q is not in namespace %s: %w", clip(r.String()), SystemNamespace, ErrNotFound)
+		}
 		return Resolved{}, fmt.Errorf("%q is in neither namespace %s nor %s: %w", clip(r.String()), c.Namespace, SystemNamespace, ErrNotFound)
 	case 1:
 		return found[0], nil

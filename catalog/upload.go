@@ -103,19 +103,34 @@ func (db *DB) CloseIdleUploads(idle time.Duration) int {
 	return db.uploads.closeIdle(db.now().Add(-idle))
 }
 
-// CreateUpload starts a session owned by the caller's namespace. declared,
-// if positive, is the expected total size: it is checked against the free
-// space floor now.
-func (db *DB) CreateUpload(ctx context.Context, c Caller, declared int64) (Upload, error) {
-	if declared < 0 {
-		return Upload{}, invalidf("declared size %d is negative", declared)
+// UploadSpec describes a new upload session.
+type UploadSpec struct {
+	// ID is chosen by the client (so it can resume a stream whose response
+	// it never saw) or, when zero, by the server.
+	ID cas.UUID
+	// Declared, if positive, is the expected total size: it is checked
+	// against the free-space floor now.
+	Declared int64
+}
+
+// CreateUpload starts a session owned by the caller's namespace. A taken ID
+// is ErrExists.
+func (db *DB) CreateUpload(ctx context.Context, c Caller, spec UploadSpec) (Upload, error) {
+	if spec.Declared < 0 {
+		return Upload{}, invalidf("declared size %d is negative", spec.Declared)
 	}
-	if err := db.blobs.CheckSpace(declared); err != nil {
+	if err := db.blobs.CheckSpace(spec.Declared); err != nil {
 		return Upload{}, err
 	}
+	if spec.ID.IsZero() {
+		spec.ID = cas.NewUUID()
+	}
 	now := db.now()
-	u := Upload{UUID: cas.NewUUID(), Namespace: c.Namespace, Who: c.Who(), Created: now, Updated: now, Declared: declared, Gen: 1}
+	u := Upload{UUID: spec.ID, Namespace: c.Namespace, Who: c.Who(), Created: now, Updated: now, Declared: spec.Declared, Gen: 1}
 	w, err := db.blobs.CreateSpool(u.UUID)
+	if errors.Is(err, cas.ErrExists) {
+		return Upload{}, fmt.Errorf("upload %s: %w", u.UUID, ErrExists)
+	}
 	if err != nil {
 		return Upload{}, err
 	}
@@ -177,25 +192,50 @@ func (db *DB) withUpload(ctx context.Context, c Caller, id cas.UUID, fn func(u *
 	return u, err
 }
 
+// AppendOptions control AppendUpload.
+type AppendOptions struct {
+	// At, if not negative, is the offset the caller believes the session is
+	// at; a different size is ErrConflict (the caller must ask and resume).
+	At int64
+	// KeepPartial keeps the bytes received before r failed (a stream that
+	// will resume from the new size). Without it a chunk is all or nothing.
+	KeepPartial bool
+}
+
 // AppendUpload appends everything r yields to the session and returns the
-// session with its new size. A chunk is all or nothing: if reading r fails
-// the session is cut back to its previous size.
-func (db *DB) AppendUpload(ctx context.Context, c Caller, id cas.UUID, r io.Reader) (Upload, error) {
+// session with its new size, which is what the server acknowledges: the
+// bytes have reached the file before the size is recorded.
+func (db *DB) AppendUpload(ctx context.Context, c Caller, id cas.UUID, r io.Reader, o AppendOptions) (Upload, error) {
 	return db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
 		before := u.Size
+		if o.At >= 0 && o.At != before {
+			return &OffsetError{Have: before, Want: o.At}
+		}
 		_, err := w.ReadFrom(r)
-		if err == nil {
-			err = w.Flush()
+		ferr := w.Flush()
+		if err == nil && ferr == nil {
+			return db.saveUploadSize(u, w.Size())
 		}
-		if err != nil {
-			if terr := w.Truncate(before); terr != nil {
-				return errors.Join(err, terr)
-			}
-			return err
+		if o.KeepPartial && ferr == nil {
+			return errors.Join(err, db.saveUploadSize(u, w.Size()))
 		}
-		return db.saveUploadSize(u, w.Size())
+		if terr := w.Truncate(before); terr != nil {
+			return errors.Join(err, ferr, terr)
+		}
+		return errors.Join(err, ferr)
 	})
 }
+
+// OffsetError reports an append at the wrong offset; Have is where the
+// session is, so the client can resume from there.
+type OffsetError struct{ Have, Want int64 }
+
+func (e *OffsetError) Error() string {
+	return fmt.Sprintf("upload is at offset %d, not %d: resume from %d", e.Have, e.Want, e.Have)
+}
+
+// Is makes errors.Is(err, ErrConflict) true.
+func (e *OffsetError) Is(target error) bool { return target == ErrConflict }
 
 // TruncateUpload cuts the session to offset bytes (the client resends from
 // there). An offset beyond the current size is ErrInvalid.

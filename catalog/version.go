@@ -68,7 +68,7 @@ func (db *DB) addVersionTx(c Caller, t Target, d cas.Digest, holds bool) (Artifa
 
 // Publish ingests w (IngestBlob) and adds it as the target's newest version.
 func (db *DB) Publish(ctx context.Context, c Caller, t Target, w *cas.Writer, opts IngestOptions) (Artifact, Blob, bool, error) {
-	if err := db.checkTarget(c, t); err != nil {
+	if err := db.CheckTarget(c, t); err != nil {
 		w.Abort()
 		return Artifact{}, Blob{}, false, err
 	}
@@ -81,9 +81,9 @@ func (db *DB) Publish(ctx context.Context, c Caller, t Target, w *cas.Writer, op
 	return a, b, added, err
 }
 
-// checkTarget fails early, before any bytes are committed, when the target
-// could never accept a version from c.
-func (db *DB) checkTarget(c Caller, t Target) error {
+// CheckTarget fails early, before any bytes are received or committed, when
+// the target could never accept a version from c.
+func (db *DB) CheckTarget(c Caller, t Target) error {
 	return db.view(func(tx *bolt.Tx) error {
 		_, err := db.findTarget(tx, c, t)
 		if errors.Is(err, ErrNotFound) && t.Create && t.UUID.IsZero() {
@@ -387,4 +387,26 @@ func (db *DB) changeArtifact(c Caller, id cas.UUID, fn func(tx *bolt.Tx, a *Arti
 		return putArtifact(tx, &a, &old)
 	})
 	return a, err
+}
+
+// SetArtifactState records the outcome of background work on an artifact (a
+// fetch starting, failing or finishing without a new version).
+func (db *DB) SetArtifactState(ctx context.Context, c Caller, id cas.UUID, state ArtifactState, msg string) (Artifact, error) {
+	return db.changeArtifact(c, id, func(tx *bolt.Tx, a *Artifact) error {
+		a.State, a.Error = state, msg
+		return db.addEvent(tx, artifactKey(a), Event{Type: EventStatus, Who: c.Who(),
+			Message: "state " + string(state), Extra: map[string]any{"detail": msg}})
+	})
+}
+
+// ArtifactProgress appends a status event (download progress and the like)
+// to an artifact's log without changing it.
+func (db *DB) ArtifactProgress(ctx context.Context, id cas.UUID, msg string, extra map[string]any) error {
+	return db.update(func(tx *bolt.Tx) error {
+		a, err := getArtifact(tx, id)
+		if err != nil {
+			return err
+		}
+		return db.addEvent(tx, artifactKey(&a), Event{Type: EventStatus, Message: msg, Extra: extra})
+	})
 }

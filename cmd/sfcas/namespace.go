@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/sfcas/sfcas/httpapi/api"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+)
+
+func namespaceCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "namespace",
+		Usage: "create, list and delete namespaces (system only, except list)",
+		Subcommands: []*cli.Command{
+			{
+				Name: "create", ArgsUsage: "NAME", Usage: "create a namespace",
+				Action: func(c *cli.Context) error {
+					name, err := oneArg(c, "NAME")
+					if err != nil {
+						return err
+					}
+					cl, err := newClient(c)
+					if err != nil {
+						return err
+					}
+					ns, err := cl.CreateNamespace(c.Context, name)
+					if err != nil {
+						return err
+					}
+					return output(c, ns, func() { fmt.Printf("created namespace %s\n", ns.Name) })
+				},
+			},
+			{
+				Name: "list", Usage: "list namespaces",
+				Action: func(c *cli.Context) error {
+					cl, err := newClient(c)
+					if err != nil {
+						return err
+					}
+					nss, err := cl.Namespaces(c.Context)
+					if err != nil {
+						return err
+					}
+					return output(c, nss, func() { printNamespaces(nss) })
+				},
+			},
+			{
+				Name: "delete", ArgsUsage: "NAME", Usage: "delete an empty namespace",
+				Action: func(c *cli.Context) error {
+					name, err := oneArg(c, "NAME")
+					if err != nil {
+						return err
+					}
+					cl, err := newClient(c)
+					if err != nil {
+						return err
+					}
+					if err := cl.DeleteNamespace(c.Context, name); err != nil {
+						return err
+					}
+					return output(c, map[string]string{"deleted": name}, func() { fmt.Printf("deleted namespace %s\n", name) })
+				},
+			},
+		},
+	}
+}
+
+func printNamespaces(nss []api.Namespace) {
+	t := newTable()
+	row(t, "NAMESPACE", "KEYS")
+	for _, n := range nss {
+		row(t, n.Name, strings.Join(n.Keys, ","))
+	}
+	t.Flush()
+}
+
+func oneArg(c *cli.Context, what string) (string, error) {
+	if c.NArg() != 1 {
+		return "", usagef("%s takes one %s", c.Command.FullName(), what)
+	}
+	return c.Args().First(), nil
+}
+
+func keyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "key",
+		Usage: "manage namespace keys",
+		Subcommands: []*cli.Command{
+			{
+				Name: "add", ArgsUsage: "NAMESPACE KEYNAME",
+				Usage: "add or replace a key; the secret is read from standard input or --secret-file, never from the command line",
+				Flags: []cli.Flag{&cli.StringFlag{Name: "secret-file", Usage: "file holding the new secret"}},
+				Action: func(c *cli.Context) error {
+					if c.NArg() != 2 {
+						return usagef("key add takes NAMESPACE KEYNAME")
+					}
+					secret, err := readSecret(c)
+					if err != nil {
+						return err
+					}
+					cl, err := newClient(c)
+					if err != nil {
+						return err
+					}
+					ns, key := c.Args().Get(0), c.Args().Get(1)
+					if err := cl.SetKey(c.Context, ns, key, secret); err != nil {
+						return err
+					}
+					return output(c, map[string]string{"namespace": ns, "key": key}, func() {
+						fmt.Printf("key %s of namespace %s set; tokens of an older secret under that name are revoked\n", key, ns)
+					})
+				},
+			},
+		},
+	}
+}
+
+// readSecret reads a new key from --secret-file or standard input (one
+// line; prompted without echo on a terminal).
+func readSecret(c *cli.Context) ([]byte, error) {
+	if p := c.String("secret-file"); p != "" {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		return []byte(strings.TrimSpace(string(b))), nil
+	}
+	if fd := int(os.Stdin.Fd()); term.IsTerminal(fd) {
+		fmt.Fprint(os.Stderr, "secret: ")
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		return b, err
+	}
+	line, err := bufio.NewReader(io.LimitReader(os.Stdin, 4096)).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	if s := strings.TrimSpace(line); s != "" {
+		return []byte(s), nil
+	}
+	return nil, usagef("no secret on standard input")
+}

@@ -1,0 +1,83 @@
+# sfcas: content-addressed storage for VM images.
+# `make demo` runs it; `make test` tests it. Both install what they need.
+
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+GO      ?= go
+ROOT    ?= $(CURDIR)/var
+LISTEN  ?= 127.0.0.1:13000
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+BUILT   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.built=$(BUILT)
+DEBS    := fuse3 qemu-utils rsync fio
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+.PHONY: build
+build: ## build ./bin/sfcas
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/sfcas ./cmd/sfcas
+
+.PHONY: deps
+deps: ## install the Debian packages tests and demo use (fuse3, qemu-utils, rsync, fio)
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+		$$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	$(GO) mod download
+
+.PHONY: test
+test: deps ## run every test, with the race detector
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+	SF_REQUIRE_FUSE=1 $(GO) test -race -count=1 -timeout 14m ./...
+
+.PHONY: lint
+lint: ## vet, gofmt, staticcheck and the import-direction check
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
+	$(GO) test -run TestImportDirections ./cmd/sfcas
+
+.PHONY: demo
+demo: deps build ## start sfcas on ./var, publish a generated image, show it
+	@mkdir -p $(ROOT)
+	@if [ -f $(ROOT)/sfcas.pid ] && kill -0 $$(cat $(ROOT)/sfcas.pid) 2>/dev/null; then \
+		echo "sfcas already running (pid $$(cat $(ROOT)/sfcas.pid))"; \
+	else \
+		nohup ./bin/sfcas --root $(ROOT) serve --listen $(LISTEN) --min-free 0 --log-format json \
+			>$(ROOT)/sfcas.log 2>&1 & echo $$! >$(ROOT)/sfcas.pid; \
+	fi
+	@for i in $$(seq 50); do curl -fsS http://$(LISTEN)/readyz >/dev/null 2>&1 && break; sleep 0.2; done
+	@qemu-img create -q -f qcow2 $(ROOT)/demo.qcow2 1G && qemu-io -c 'write -P 0x5f 0 4M' $(ROOT)/demo.qcow2 >/dev/null
+	SFCAS_URL=http://$(LISTEN) ./bin/sfcas --root $(ROOT) publish $(ROOT)/demo.qcow2 --label system/demo
+	SFCAS_URL=http://$(LISTEN) ./bin/sfcas --root $(ROOT) label show system/demo
+	@echo
+	@echo "sfcas is running (pid $$(cat $(ROOT)/sfcas.pid), log $(ROOT)/sfcas.log). Try:"
+	@echo "  export SFCAS_URL=http://$(LISTEN) SFCAS_ROOT=$(ROOT)"
+	@echo "  ./bin/sfcas label history system/demo"
+	@echo "Stop it with: make stop"
+
+.PHONY: stop
+stop: ## stop the daemon make demo started
+	@if [ -f $(ROOT)/sfcas.pid ]; then kill $$(cat $(ROOT)/sfcas.pid) 2>/dev/null || true; rm -f $(ROOT)/sfcas.pid; fi
+
+.PHONY: bench
+bench: deps build ## run the benchmarks in bench/ and print one table
+	$(GO) run ./bench -root $(CURDIR)/bench/out
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for a minute
+	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep ^Fuzz); do \
+		pkg=$$($(GO) test -list "^$$t$$" ./... | grep -B1 "^ok" | head -1); \
+	done; true
+	$(GO) test -run XXX -fuzz . -fuzztime 60s ./cas/qcow2
+
+.PHONY: clean
+clean: stop ## remove build output and the demo store
+	rm -rf bin var bench/out

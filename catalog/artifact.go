@@ -153,8 +153,9 @@ func changeableArtifact(tx *bolt.Tx, c Caller, id cas.UUID) (Artifact, error) {
 
 // putArtifact stores a and brings its indexes from old's state to a's. old
 // is nil for a new artifact.
-func putArtifact(tx *bolt.Tx, a *Artifact, old *Artifact) error {
+func (db *DB) putArtifact(tx *bolt.Tx, a *Artifact, old *Artifact) error {
 	a.Gen++
+	db.notify(tx, changeOf(a, false))
 	if err := putJSON(tx.Bucket(bucketArtifacts), a.UUID[:], a); err != nil {
 		return err
 	}

@@ -325,3 +325,34 @@ func TestIngest_RefusesQcow2WithBackingFile(t *testing.T) {
 		t.Fatal("a refused publish left an artifact")
 	}
 }
+
+func TestWatch_DeliversCommittedChanges(t *testing.T) {
+	db := catalogtest.Open(t)
+	ch, stop := db.Watch()
+	defer stop()
+	a, _ := catalogtest.Publish(t, db, sys, catalog.TypeLabel, "watched", []byte("v1"))
+	got := map[bool]int{}
+	for len(ch) > 0 {
+		c := <-ch
+		if c.UUID != a.UUID || c.Name != "watched" {
+			t.Fatalf("unexpected change %+v", c)
+		}
+		got[c.Deleted]++
+	}
+	if got[false] == 0 {
+		t.Fatal("no change delivered for a publish")
+	}
+	if _, err := db.DeleteArtifact(t.Context(), sys, a.UUID); err != nil {
+		t.Fatal(err)
+	}
+	if c := <-ch; !c.Deleted {
+		t.Fatalf("delete delivered %+v", c)
+	}
+	// A failed transaction delivers nothing.
+	if _, err := db.SetMaxVersions(t.Context(), sys, a.UUID, 2); err == nil {
+		t.Fatal("changed a deleted artifact")
+	}
+	if len(ch) != 0 {
+		t.Fatal("a failed change was delivered")
+	}
+}

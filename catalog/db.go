@@ -51,6 +51,7 @@ type DB struct {
 	secret []byte
 
 	uploads uploadSlots
+	watch   watchers
 }
 
 // Open opens (creating if needed) the catalog at path, bound to the blob

@@ -175,7 +175,7 @@ func (db *DB) createArtifact(tx *bolt.Tx, c Caller, s ArtifactSpec) (Artifact, e
 		MaxVersions: maxv, Shared: s.Shared, State: s.State, Created: now, Updated: now,
 		NextIndex: 1, Versions: []Version{}, Metadata: Metadata{}, Snapshot: s.Snapshot,
 	}
-	if err := putArtifact(tx, &a, nil); err != nil {
+	if err := db.putArtifact(tx, &a, nil); err != nil {
 		return a, err
 	}
 	return a, db.addEvent(tx, artifactKey(&a), Event{Type: EventAudit, Who: c.Who(),
@@ -222,7 +222,7 @@ func (db *DB) addVersion(tx *bolt.Tx, c Caller, t Target, d cas.Digest) (Artifac
 			if err := db.reap(tx, c, &a); err != nil {
 				return a, false, err
 			}
-			return a, false, putArtifact(tx, &a, &old)
+			return a, false, db.putArtifact(tx, &a, &old)
 		}
 		return a, false, nil
 	}
@@ -247,7 +247,7 @@ func (db *DB) addVersion(tx *bolt.Tx, c Caller, t Target, d cas.Digest) (Artifac
 	if err := db.reap(tx, c, &a); err != nil {
 		return a, false, err
 	}
-	return a, true, putArtifact(tx, &a, &old)
+	return a, true, db.putArtifact(tx, &a, &old)
 }
 
 // reap drops the oldest versions beyond a's policy, releasing their blobs.
@@ -330,6 +330,7 @@ func (db *DB) deleteArtifact(tx *bolt.Tx, a *Artifact) error {
 	if err := dropIndexes(tx, a); err != nil {
 		return err
 	}
+	db.notify(tx, changeOf(a, true))
 	if err := tx.Bucket(bucketArtifacts).Delete(a.UUID[:]); err != nil {
 		return err
 	}
@@ -384,7 +385,7 @@ func (db *DB) changeArtifact(c Caller, id cas.UUID, fn func(tx *bolt.Tx, a *Arti
 			return err
 		}
 		a.Updated = db.now()
-		return putArtifact(tx, &a, &old)
+		return db.putArtifact(tx, &a, &old)
 	})
 	return a, err
 }

@@ -32,13 +32,13 @@ func benchmarks() []benchmark {
 
 // result is one row of the table.
 type result struct {
-	Name     string
-	Value    float64 // the measured figure
-	Baseline float64 // the same-run baseline figure
-	Unit     string  // "s", "MB/s", "ops/s"
-	Lower    bool    // lower is better (times)
-	Target     string // the target for the ratio, e.g. "<= 1.25"
-	BaselineIs string // what the baseline measured
+	Name       string
+	Value      float64 // the measured figure
+	Baseline   float64 // the same-run baseline figure
+	Unit       string  // "s", "MB/s", "ops/s"
+	Lower      bool    // lower is better (times)
+	Target     string  // the target for the ratio, e.g. "<= 1.25"
+	BaselineIs string  // what the baseline measured
 }
 
 func main() {

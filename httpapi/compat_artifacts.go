@@ -259,16 +259,16 @@ func (s *Server) postArtifactAction(w http.ResponseWriter, r *http.Request, c ca
 		if err := decodeBody(r, &body); err != nil {
 			return err
 		}
-		a, err := s.artifactByRef(r.Context(), c, ref, body.Namespace)
-		if err != nil {
-			return err
-		}
 		n := int64(catalog.DefaultMaxVersions)
 		if body.MaxVersions.set {
 			n = body.MaxVersions.v
 		}
 		if n < 1 || n > catalog.MaxMaxVersions {
 			return badRequest(fmt.Sprintf("max_versions must be between 1 and %d", catalog.MaxMaxVersions))
+		}
+		a, err := s.artifactByRef(r.Context(), c, ref, body.Namespace)
+		if err != nil {
+			return err
 		}
 		if _, err := s.db.SetMaxVersions(r.Context(), c, a.UUID, int(n)); err != nil {
 			return err

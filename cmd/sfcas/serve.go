@@ -26,6 +26,7 @@ type serveConfig struct {
 	LogLevel      slog.Level
 	MinFree       int64
 	ShutdownGrace time.Duration
+	TokenTTL      time.Duration
 }
 
 func serveCommand() *cli.Command {
@@ -38,6 +39,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"SFCAS_LOG_LEVEL"}, Value: "info"},
 			&cli.Int64Flag{Name: "min-free", Usage: "free-space floor in bytes; writes below it fail", EnvVars: []string{"SFCAS_MIN_FREE"}, Value: 1 << 30},
 			&cli.DurationFlag{Name: "shutdown-grace", Usage: "how long SIGTERM waits for requests to finish", Value: 30 * time.Second},
+			&cli.DurationFlag{Name: "token-ttl", Usage: "lifetime of API tokens", EnvVars: []string{"SFCAS_TOKEN_TTL"}, Value: 15 * time.Minute},
 		},
 		Action: func(c *cli.Context) error {
 			var lvl slog.Level
@@ -47,6 +49,7 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveConfig{
 				Root: c.String("root"), Listen: c.String("listen"), LogFormat: c.String("log-format"),
 				LogLevel: lvl, MinFree: c.Int64("min-free"), ShutdownGrace: c.Duration("shutdown-grace"),
+				TokenTTL: c.Duration("token-ttl"),
 			})
 		},
 	}
@@ -75,7 +78,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version})
+	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, TokenTTL: cfg.TokenTTL})
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -86,6 +89,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go janitor(ctx, db)
+	addrFile := filepath.Join(cfg.Root, addrFileName)
+	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", addrFile, err)
+	}
+	defer os.Remove(addrFile)
 	log.Info("sfcas serving", "listen", ln.Addr().String(), "root", blobs.Root(), "version", version)
 
 	select {

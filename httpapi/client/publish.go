@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/sfcas/sfcas/httpapi/api"
 	"github.com/zeebo/blake3"
@@ -164,7 +165,17 @@ func (c *Client) streamFile(ctx context.Context, f *os.File, size int64, key, ns
 		if ctx.Err() != nil || attempt >= retries || !resumable {
 			return api.Published{}, err
 		}
+		// Back off (the daemon may be restarting), then ask where to resume.
+		select {
+		case <-ctx.Done():
+			return api.Published{}, ctx.Err()
+		case <-time.After(min(250*time.Millisecond<<attempt, 5*time.Second)):
+		}
 		if offset, err = c.uploadOffset(ctx, key); err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.Status == 0 && attempt < retries {
+				continue // still unreachable: try again from the same offset
+			}
 			return api.Published{}, err
 		}
 	}

@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	m.Handle("GET /auth/namespaces/{ns}/keys", s.compat(s.listKeys))
 	m.Handle("POST /auth/namespaces/{ns}/keys", s.compat(s.addKey))
 	m.Handle("PUT /auth/namespaces/{ns}/keys/{key}", s.compat(s.updateKey))
+	m.Handle("PUT /auth/namespaces/{ns}/keys", s.compat(s.updateKey)) // older clients: key_name in the body
 	m.Handle("DELETE /auth/namespaces/{ns}/keys/{key}", s.compat(s.deleteKey))
 
 	m.Handle("GET /blobs", s.compat(s.listBlobs))

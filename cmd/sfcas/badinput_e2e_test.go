@@ -166,4 +166,11 @@ func TestBadInput_RevokedToken(t *testing.T) {
 	if _, err := ci2.call("GET", "/artifacts", nil); err != nil {
 		t.Fatalf("new key: %v", err)
 	}
+	// Older clients name the key in the body of PUT .../keys.
+	if _, err := sys.call("PUT", "/auth/namespaces/ci/keys", map[string]any{"key_name": "deploy", "key": "third-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if status, _ := raw(t, "GET", d.url+"/artifacts", ci2.token, "", nil); status != 401 {
+		t.Fatalf("token of a key replaced through the older route: %d", status)
+	}
 }

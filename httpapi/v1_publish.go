@@ -147,6 +147,9 @@ func expectDigest(s string) (cas.Expect, error) {
 	if err != nil || ref.Kind != catalog.RefDigest {
 		return e, badRequest(fmt.Sprintf("digest %q must be blake3:, sha256: or sha512: followed by hex", clip(s)))
 	}
+	if strings.Trim(ref.Hex, "0") == "" {
+		return e, badRequest("the all-zero digest names no content")
+	}
 	switch ref.Alg {
 	case catalog.AlgBLAKE3:
 		e.BLAKE3, err = cas.ParseDigest(ref.Hex)
@@ -194,6 +197,9 @@ func (s *Server) publishFromJSON(ctx context.Context, c catalog.Caller, t catalo
 		}
 		if res.Blob == nil {
 			return catalog.Artifact{}, false, fmt.Errorf("%s has no version to point at: %w", res.Ref, catalog.ErrNotFound)
+		}
+		if err := blobMatches(res.Blob, opts.Expect); err != nil {
+			return catalog.Artifact{}, false, err
 		}
 		if t.Note == "" {
 			t.Note = "set to " + res.Ref
@@ -279,4 +285,17 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		opts.Expect = mergeExpect(opts.Expect, want)
 	}
 	return s.commitInto(ctx, c, id, t, opts)
+}
+
+// blobMatches checks an existing blob against an expected digest.
+func blobMatches(b *catalog.Blob, want cas.Expect) error {
+	got := cas.Info{Sums: cas.Sums{BLAKE3: b.Digest}, Size: b.Size}
+	var err error
+	if got.SHA256, err = cas.ParseSHA256(b.SHA256); err != nil {
+		return err
+	}
+	if got.SHA512, err = cas.ParseSHA512(b.SHA512); err != nil {
+		return err
+	}
+	return cas.Check(got, want)
 }

@@ -19,7 +19,7 @@ func publishCommand() *cli.Command {
 		Usage:     "publish a file or URL as a label's new version, in one call",
 		ArgsUsage: "FILE|URL",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "label", Aliases: []string{"l"}, Usage: "NAMESPACE/NAME of the label", Required: true},
+			&cli.StringFlag{Name: "label", Aliases: []string{"l"}, Usage: "NAMESPACE/NAME of the label (required)"},
 			&cli.IntFlag{Name: "max-versions", Usage: "versions the label keeps (default 3 for a new label)"},
 			&cli.BoolFlag{Name: "shared", Usage: "let every namespace read a new label (system only)"},
 			&cli.StringFlag{Name: "digest", Usage: "digest the content must have (blake3:, sha256: or sha512:)"},
@@ -27,8 +27,8 @@ func publishCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-progress", Usage: "do not draw a progress bar"},
 		},
 		Action: func(c *cli.Context) error {
-			if c.NArg() != 1 {
-				return usagef("publish takes one FILE or URL")
+			if c.NArg() != 1 || c.String("label") == "" {
+				return usagef("usage: sfcas publish FILE|URL --label NAMESPACE/NAME")
 			}
 			ns, name, err := splitRef(c.String("label"))
 			if err != nil {

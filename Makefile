@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILT   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.built=$(BUILT)
-DEBS    := fuse3 qemu-utils rsync fio
+DEBS    := fuse3 qemu-utils rsync fio prometheus
 
 .PHONY: help
 help: ## list the targets
@@ -62,6 +62,20 @@ demo: deps build ## start sfcas on ./var, publish a generated image, show it
 	@echo "  export SFCAS_URL=http://$(LISTEN) SFCAS_ROOT=$(ROOT)"
 	@echo "  ./bin/sfcas label history system/demo"
 	@echo "Stop it with: make stop"
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: install
+install: build ## install the binary, systemd unit, default config, completions and docs
+	install -D -m 0755 bin/sfcas $(DESTDIR)$(PREFIX)/bin/sfcas
+	install -D -m 0644 packaging/sfcas.service $(DESTDIR)/etc/systemd/system/sfcas.service
+	@if [ -e $(DESTDIR)/etc/sfcas/sfcas.toml ]; then echo "keeping existing /etc/sfcas/sfcas.toml"; \
+	else install -D -m 0644 packaging/sfcas.toml $(DESTDIR)/etc/sfcas/sfcas.toml; fi
+	install -D -m 0644 packaging/completion/sfcas.bash $(DESTDIR)/usr/share/bash-completion/completions/sfcas
+	install -D -m 0644 packaging/completion/sfcas.zsh $(DESTDIR)/usr/share/zsh/vendor-completions/_sfcas
+	install -D -m 0644 docs/operations.md $(DESTDIR)/usr/share/doc/sfcas/operations.md
+	@echo "installed; now: systemctl daemon-reload && systemctl enable --now sfcas"
 
 .PHONY: stop
 stop: ## stop the daemon make demo started

@@ -27,6 +27,20 @@ type Options struct {
 	Version string
 	// Fetch configures downloads from URLs.
 	Fetch FetchOptions
+	// Observe, if set, is called once per request after it is served
+	// (metrics). It must not block.
+	Observe func(RequestInfo)
+}
+
+// RequestInfo describes one served request.
+type RequestInfo struct {
+	Method    string
+	Route     string // the route pattern, e.g. "GET /blobs/{uuid}/data"
+	Status    int
+	BytesIn   int64 // request body bytes read
+	BytesOut  int64 // response body bytes written
+	Duration  time.Duration
+	Namespace string // the caller's namespace, if authenticated
 }
 
 // Server serves the Shaken Fist-compatible API. Create it with New; it is
@@ -45,12 +59,13 @@ type Server struct {
 	bgCtx  context.Context
 	cancel context.CancelFunc
 
-	ready func() bool
+	ready   func() bool
+	observe func(RequestInfo)
 }
 
 // New returns a Server for o.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version}
+	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version, observe: o.Observe}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -60,7 +60,7 @@ func startDaemon(t testing.TB, root string, extra ...string) *daemon {
 func (d *daemon) start() {
 	d.t.Helper()
 	os.Remove(filepath.Join(d.root, addrFileName))
-	args := append([]string{"--root", d.root, "serve", "--listen", "127.0.0.1:0", "--min-free", "0", "--log-format", "json"}, d.args...)
+	args := append([]string{"--root", d.root, "serve", "--listen", "127.0.0.1:0", "--min-free", "0", "--log-format", "json", "--drain-delay", "0s"}, d.args...)
 	d.cmd = sfcasCmd(context.Background(), args...)
 	d.log = &bytes.Buffer{}
 	d.cmd.Stderr = &lockedWriter{w: d.log}

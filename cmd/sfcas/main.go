@@ -44,6 +44,7 @@ func newApp() *cli.App {
 			namespaceCommand(),
 			keyCommand(),
 			resolveCommand(),
+			configCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler:       func(*cli.Context, error) {},

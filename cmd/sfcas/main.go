@@ -45,6 +45,7 @@ func newApp() *cli.App {
 			keyCommand(),
 			resolveCommand(),
 			configCommand(),
+			catalogCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler:       func(*cli.Context, error) {},

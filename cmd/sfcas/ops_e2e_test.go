@@ -246,3 +246,34 @@ func TestOps_SystemdUnitVerifies(t *testing.T) {
 		t.Fatalf("the packaged default config does not validate: %v", err)
 	}
 }
+
+// TestOps_CatalogBackup: a hot backup opens as a catalog with the same
+// labels.
+func TestOps_CatalogBackup(t *testing.T) {
+	d := startDaemon(t, "")
+	img := filepath.Join(t.TempDir(), "img.raw")
+	os.WriteFile(img, randomBytes(t, 50000), 0o644)
+	if _, e, code := d.cli(nil, "publish", img, "--label", "system/backed-up"); code != 0 {
+		t.Fatal(e)
+	}
+	backup := filepath.Join(t.TempDir(), "catalog.db")
+	if out, e, code := d.cli(nil, "catalog", "backup", backup); code != 0 || !strings.Contains(out, "wrote") {
+		t.Fatalf("backup: %d %s %s", code, out, e)
+	}
+	// A daemon on a copy of the store with the backed-up catalog knows the label.
+	root2 := t.TempDir()
+	if out, err := exec.Command("cp", "-a", filepath.Join(d.root, "blobs"), filepath.Join(d.root, "system.key"), root2).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(backup)
+	os.WriteFile(filepath.Join(root2, "catalog.db"), b, 0o600)
+	d2 := startDaemon(t, root2)
+	if out, e, code := d2.cli(nil, "label", "show", "system/backed-up"); code != 0 || !strings.Contains(out, "system/backed-up") {
+		t.Fatalf("restored catalog: %d %s %s", code, out, e)
+	}
+	team := newSFClient(t, d.url, "system", d.systemKey())
+	team.must("POST", "/auth/namespaces", map[string]any{"namespace": "team", "key_name": "k", "key": "team-secret-1"})
+	if _, e, code := d.cli([]string{"SFCAS_NAMESPACE=team", "SFCAS_KEY=team-secret-1"}, "catalog", "backup", backup+"2"); code != exitDenied {
+		t.Fatalf("backup by a non-system namespace: %d %s", code, e)
+	}
+}

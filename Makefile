@@ -32,17 +32,15 @@ deps: ## install the Debian packages tests and demo use (fuse3, qemu-utils, rsyn
 	$(GO) mod download
 
 .PHONY: test
-test: deps ## run every test, with the race detector
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+test: deps lint ## lint, then run every test with the race detector
 	SF_REQUIRE_FUSE=1 $(GO) test -race -count=1 -timeout 14m ./...
 
 .PHONY: lint
 lint: ## vet, gofmt, staticcheck and the import-direction check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
-	$(GO) test -run TestImportDirections ./cmd/sfcas
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) test -count=1 -run TestImportDirections ./cmd/sfcas
 
 .PHONY: demo
 demo: deps build ## start sfcas on ./var, publish a generated image, show it

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 func randomBytes(t testing.TB, n int) []byte {
@@ -249,5 +251,51 @@ func TestCompat_NamespaceIsolation(t *testing.T) {
 	// Alice still has everything.
 	if got := alice.blobData(blob, 0, 1<<20); !bytes.Equal(got, secret) {
 		t.Fatal("alice's blob changed")
+	}
+}
+
+// TestCompat_CacheArtifact: POST /artifacts {"url"} (cache_artifact) makes
+// an image artifact at once and fetches it in the background; a failing
+// URL ends in state error with a typed reason.
+func TestCompat_CacheArtifact(t *testing.T) {
+	img := randomBytes(t, 3<<20)
+	origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/images/debian-12.qcow2" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write(img)
+	}))
+	defer origin.Close()
+	d := startDaemon(t, "")
+	sf := newSFClient(t, d.url, "system", d.systemKey())
+
+	a := sf.must("POST", "/artifacts", map[string]any{"url": origin.URL + "/images/debian-12.qcow2", "shared": false, "namespace": nil})
+	if a["state"] != "initial" || a["source_url"] != origin.URL+"/images/debian-12.qcow2" {
+		t.Fatalf("cache_artifact answered %v", a)
+	}
+	waitState := func(id, want string) map[string]any {
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if got := sf.must("GET", "/artifacts/"+id, nil); got["state"] == want {
+				return got
+			}
+		}
+		t.Fatalf("artifact %s never reached state %s", id, want)
+		return nil
+	}
+	got := waitState(a["uuid"].(string), "created")
+	if got["index"].(float64) != 1 || !bytes.Equal(sf.blobData(got["blob_uuid"].(string), 0, 1<<30), img) {
+		t.Fatalf("fetched artifact %v holds other bytes", got)
+	}
+
+	bad := sf.must("POST", "/artifacts", map[string]any{"url": origin.URL + "/images/missing.qcow2"})
+	failed := waitState(bad["uuid"].(string), "error")
+	if !strings.Contains(failed["error"].(string), "origin_error") || len(failed["blobs"].(map[string]any)) != 0 {
+		t.Fatalf("failed fetch: %v", failed)
+	}
+	if _, err := sf.call("POST", "/artifacts", map[string]any{"url": "file:///etc/shadow"}); err == nil {
+		t.Fatal("a file:// URL was accepted")
+	} else {
+		asSFError(t, err, 400)
 	}
 }

@@ -2,6 +2,8 @@ package catalog_test
 
 import (
 	"errors"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/sfcas/sfcas/catalog"
@@ -107,4 +109,43 @@ func TestLabel_OnlyOwnerOrSystemChanges(t *testing.T) {
 		t.Fatalf("system updates bob's label: %v", err)
 	}
 	_ = l
+}
+
+func TestResolve_BareNameWithMissingVersionSaysSo(t *testing.T) {
+	db := catalogtest.Open(t)
+	alice := catalogtest.Namespace(t, db, "alice")
+	catalogtest.Publish(t, db, alice, catalog.TypeLabel, "web", []byte("one"))
+	_, err := db.Resolve(t.Context(), alice, "web@7")
+	if !errors.Is(err, catalog.ErrNotFound) || !strings.Contains(err.Error(), "alice/web has no version 7") {
+		t.Fatalf("web@7: %v", err)
+	}
+}
+
+func TestUpload_DeleteWhileBusyIsConflict(t *testing.T) {
+	db := catalogtest.Open(t)
+	ctx := t.Context()
+	u, err := db.CreateUpload(ctx, sys, catalog.UploadSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.AppendUpload(ctx, sys, u.UUID, pr, catalog.AppendOptions{At: -1})
+		done <- err
+	}()
+	pw.Write([]byte("first bytes")) // returns once the append is reading
+	if err := db.DeleteUpload(ctx, sys, u.UUID); !errors.Is(err, catalog.ErrConflict) {
+		t.Fatalf("delete of a busy upload: %v", err)
+	}
+	pw.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteUpload(ctx, sys, u.UUID); err != nil {
+		t.Fatalf("delete of an idle upload: %v", err)
+	}
+	if _, err := db.GetUpload(ctx, sys, u.UUID); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("deleted upload still there: %v", err)
+	}
 }

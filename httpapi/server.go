@@ -27,6 +27,9 @@ type Options struct {
 	Version string
 	// Fetch configures downloads from URLs.
 	Fetch FetchOptions
+	// SnapshotDirs are the node-local directories POST /v1/snapshots may
+	// read disk files from (system only). None: files are refused.
+	SnapshotDirs []string
 }
 
 // Server serves the Shaken Fist-compatible API. Create it with New; it is
@@ -46,11 +49,16 @@ type Server struct {
 	cancel context.CancelFunc
 
 	ready func() bool
+
+	snapshotDirs []string
+	v1Patterns   []string // every /v1 route, as registered
+	openapi      []byte   // the /openapi.json document
 }
 
 // New returns a Server for o.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version}
+	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version,
+		snapshotDirs: o.SnapshotDirs}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,7 +88,7 @@ func (s *Server) Close() {
 
 // Handler returns the HTTP handler with request IDs, logging and panic
 // recovery around every route.
-func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
+func (s *Server) Handler() http.Handler { return s.middleware(s.guardV1(s.mux)) }
 
 // handlerFunc is a route that may fail; errors are written by the wrapper.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c catalog.Caller) error

@@ -44,6 +44,8 @@ func newApp() *cli.App {
 			namespaceCommand(),
 			keyCommand(),
 			resolveCommand(),
+			artifactCommand(),
+			snapshotCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler:       func(*cli.Context, error) {},

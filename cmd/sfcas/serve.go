@@ -26,6 +26,7 @@ type serveConfig struct {
 	LogLevel      slog.Level
 	MinFree       int64
 	ShutdownGrace time.Duration
+	SnapshotDirs  []string
 }
 
 func serveCommand() *cli.Command {
@@ -38,6 +39,7 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"SFCAS_LOG_LEVEL"}, Value: "info"},
 			&cli.Int64Flag{Name: "min-free", Usage: "free-space floor in bytes; writes below it fail", EnvVars: []string{"SFCAS_MIN_FREE"}, Value: 1 << 30},
 			&cli.DurationFlag{Name: "shutdown-grace", Usage: "how long SIGTERM waits for requests to finish", Value: 30 * time.Second},
+			&cli.StringSliceFlag{Name: "snapshot-dir", Usage: "directory whose files system may snapshot (repeat for more)", EnvVars: []string{"SFCAS_SNAPSHOT_DIRS"}},
 		},
 		Action: func(c *cli.Context) error {
 			var lvl slog.Level
@@ -47,6 +49,7 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveConfig{
 				Root: c.String("root"), Listen: c.String("listen"), LogFormat: c.String("log-format"),
 				LogLevel: lvl, MinFree: c.Int64("min-free"), ShutdownGrace: c.Duration("shutdown-grace"),
+				SnapshotDirs: c.StringSlice("snapshot-dir"),
 			})
 		},
 	}
@@ -75,7 +78,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version})
+	dirs, err := snapshotDirs(cfg.SnapshotDirs)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, SnapshotDirs: dirs})
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -100,6 +107,23 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		log.Warn("shutdown", "err", err)
 	}
 	return nil
+}
+
+// snapshotDirs checks the --snapshot-dir directories and makes them
+// absolute.
+func snapshotDirs(in []string) ([]string, error) {
+	var out []string
+	for _, d := range in {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, usagef("--snapshot-dir %s: %v", d, err)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, usagef("--snapshot-dir %s is not a directory", d)
+		}
+		out = append(out, abs)
+	}
+	return out, nil
 }
 
 // janitor closes idle upload writers (their data stays on disk).

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -289,4 +291,55 @@ func TestCLI_Snapshots(t *testing.T) {
 	}
 	alice := d.newUser(t, "alice")
 	alice.fails(t, exitDenied, "snapshot", "create", "--instance", "vm-3", "--disk", "vda="+vda)
+}
+
+// The remaining commands: publish from a URL (fetched by the daemon from a
+// loopback origin) and its typed failures, publish --other, blob show,
+// namespace list, version.
+func TestCLI_PublishURLAndTheRest(t *testing.T) {
+	d := startDaemon(t)
+	sys := d.system()
+	image := bytes.Repeat([]byte("served over loopback "), 1000)
+	origin := http.NewServeMux()
+	origin.HandleFunc("/img.raw", func(w http.ResponseWriter, r *http.Request) { w.Write(image) })
+	origin.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	srv := httptest.NewServer(origin)
+	defer srv.Close()
+
+	var p api.Published
+	sys.json(t, &p, "publish", srv.URL+"/img.raw", "--image", "system/fetched")
+	if p.Artifact.Type != "image" || p.Version.Size != int64(len(image)) {
+		t.Fatalf("publish URL: %+v", p.Version)
+	}
+	for path, code := range map[string]string{"/nosuch": "answered 404", "/loop": "too many redirects"} {
+		msg := sys.fails(t, exitFailure, "publish", srv.URL+path, "--label", "system/broken")
+		if !strings.Contains(msg, code) {
+			t.Fatalf("publish %s: %s", path, msg)
+		}
+	}
+	sys.fails(t, exitInvalid, "publish", srv.URL+"/img.raw", "--label", "system/broken", "--digest", "sha256:"+strings.Repeat("ab", 32))
+	sys.fails(t, exitNotFound, "label", "show", "system/broken")
+
+	sys.json(t, &p, "publish", file(t, t.TempDir(), "notes.txt", []byte("release notes")), "--other", "system/notes")
+	if p.Artifact.Type != "other" {
+		t.Fatalf("publish --other made a %s", p.Artifact.Type)
+	}
+	var b api.Blob
+	sys.json(t, &b, "blob", "show", "system/fetched")
+	if b.Size != int64(len(image)) || !strings.HasPrefix(b.Digest, "blake3:") {
+		t.Fatalf("blob show: %+v", b)
+	}
+	d.newUser(t, "carol")
+	var nss []api.Namespace
+	sys.json(t, &nss, "namespace", "list")
+	if len(nss) != 2 || nss[0].Name != "carol" || nss[1].Name != "system" {
+		t.Fatalf("namespace list: %+v", nss)
+	}
+	var v map[string]string
+	sys.json(t, &v, "version")
+	if v["version"] == "" {
+		t.Fatalf("version: %v", v)
+	}
+	sys.fails(t, exitUsage, "publish", "x", "--label", "system/a", "--image", "system/b")
+	sys.fails(t, exitUsage, "label", "list", "--output", "yaml")
 }

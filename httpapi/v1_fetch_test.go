@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 
 	"github.com/sfcas/sfcas/httpapi/api"
@@ -48,7 +49,8 @@ func TestV1_URLPublishFailuresAreTypedAndLeaveNothing(t *testing.T) {
 	}
 	// The same URL with the right digest publishes.
 	r := ts.do(t, tok, "POST", "/v1/labels/system/ok", api.PublishRequest{URL: srv.URL + "/image", Digest: "sha256:" + hex.EncodeToString(sum[:])}).want(t, 200, "")
-	if p := decode[api.Published](t, r); p.Version == nil || p.Version.SHA256 != hex.EncodeToString(sum[:]) || p.Version.Size != int64(len(image)) {
+	if p := decode[api.Published](t, r); p.Version == nil || p.Version.SHA256 != hex.EncodeToString(sum[:]) ||
+		p.Version.Size != int64(len(image)) || p.Artifact.SourceURL != srv.URL+"/image" || p.Version.Note != "fetched from "+srv.URL+"/image" {
 		t.Fatalf("published %+v", p.Version)
 	}
 	// Streamed bytes with a wrong expected digest leave nothing either.
@@ -63,5 +65,35 @@ func TestV1_URLPublishFailuresAreTypedAndLeaveNothing(t *testing.T) {
 	r = ts.do(t, tok, "POST", "/v1/artifacts/system/streamed?type=other", image).want(t, 200, "")
 	if p := decode[api.Published](t, r); p.Artifact.Type != "other" {
 		t.Fatalf("type=other made a %s", p.Artifact.Type)
+	}
+}
+
+// Transient origin failures are retried with backoff; progress lands in
+// the existing artifact's events.
+func TestV1_URLPublishRetriesTransientFailures(t *testing.T) {
+	ts := newTestServer(t, Options{})
+	tok := ts.token(t, "system")
+	image := []byte("bytes behind a flaky origin")
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			http.Error(w, "try later", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write(image)
+	}))
+	defer srv.Close()
+	ts.do(t, tok, "PUT", "/v1/labels/system/flaky", nil).want(t, http.StatusCreated, "")
+	r := ts.do(t, tok, "POST", "/v1/labels/system/flaky", api.PublishRequest{URL: srv.URL + "/x"}).want(t, 200, "")
+	if p := decode[api.Published](t, r); p.Version == nil || p.Version.Size != int64(len(image)) || calls.Load() != 2 {
+		t.Fatalf("after %d calls: %+v", calls.Load(), p.Version)
+	}
+	evs := decode[[]api.HistoryEntry](t, ts.do(t, tok, "GET", "/v1/labels/system/flaky/history", nil).want(t, 200, ""))
+	found := false
+	for _, e := range evs {
+		found = found || e.Message == "downloading"
+	}
+	if !found {
+		t.Fatalf("no download progress in %+v", evs)
 	}
 }

@@ -230,6 +230,11 @@ func (s *Server) publishFromJSON(ctx context.Context, c catalog.Caller, t catalo
 		if a, err := s.db.ArtifactByName(ctx, c, t.Namespace, t.Name); err == nil {
 			progressID = a.UUID
 		}
+		u, _ := checkURL(body.URL)
+		t.SourceURL = u.Redacted()
+		if t.Note == "" {
+			t.Note = "fetched from " + clip(u.Redacted())
+		}
 		return s.publishURL(ctx, c, progressID, body.URL, t, opts)
 	case body.Ref != "":
 		res, err := s.db.Resolve(ctx, c, body.Ref)

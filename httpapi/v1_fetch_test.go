@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -21,6 +22,11 @@ func TestV1_URLPublishFailuresAreTypedAndLeaveNothing(t *testing.T) {
 	origin := http.NewServeMux()
 	origin.HandleFunc("/image", func(w http.ResponseWriter, r *http.Request) { w.Write(image) })
 	origin.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	origin.HandleFunc("/to-file", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "file:///etc/passwd", http.StatusFound)
+	})
+	tlsOrigin := httptest.NewTLSServer(origin) // its certificate is not trusted
+	defer tlsOrigin.Close()
 	srv := httptest.NewServer(origin)
 	defer srv.Close()
 
@@ -34,14 +40,16 @@ func TestV1_URLPublishFailuresAreTypedAndLeaveNothing(t *testing.T) {
 		{"mismatch", srv.URL + "/image", "sha256:" + hex.EncodeToString(wrong[:]), http.StatusBadRequest, codeDigest},
 		{"loop", srv.URL + "/loop", "", http.StatusBadGateway, codeRedirects},
 		{"scheme", "ftp://example.com/x.qcow2", "", http.StatusBadRequest, codeBadURL},
+		{"redirect-to-file", srv.URL + "/to-file", "", http.StatusBadGateway, codeDownload},
+		{"untrusted-tls", tlsOrigin.URL + "/image", "", http.StatusBadGateway, codeDownload},
 		{"no-host", "http:///x", "", http.StatusBadRequest, codeBadURL},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, route := range []string{"/v1/labels/system/", "/v1/artifacts/system/"} {
 				name := "from-" + tc.name
 				r := ts.do(t, tok, "POST", route+name, api.PublishRequest{URL: tc.url, Digest: tc.digest}).want(t, tc.status, tc.code)
-				if p := r.problem(t); len(p.Detail) > 300 {
-					t.Fatalf("detail is long: %q", p.Detail)
+				if p := r.problem(t); len(p.Detail) > 300 || strings.Contains(p.Detail, "x509") || strings.Contains(p.Detail, "Get \"") {
+					t.Fatalf("detail %q", p.Detail)
 				}
 				ts.do(t, tok, "GET", "/v1/artifacts/system/"+name, nil).want(t, http.StatusNotFound, codeNotFound)
 			}

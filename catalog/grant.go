@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -66,4 +67,34 @@ func (db *DB) Grants(ctx context.Context, c Caller, id cas.UUID) ([]string, erro
 		return nil
 	})
 	return out, err
+}
+
+// dropGrantsTo withdraws every grant to namespace ns (it is being deleted),
+// so that a namespace created later under the same name inherits nothing.
+func (db *DB) dropGrantsTo(tx *bolt.Tx, ns string) error {
+	prefix := joinKey(ns, "")
+	var ids []cas.UUID
+	c := tx.Bucket(bucketArtifactGrant).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if len(v) == 16 {
+			ids = append(ids, cas.UUID(v))
+		}
+	}
+	for _, id := range ids {
+		a, err := getArtifact(tx, id)
+		if err != nil {
+			return err
+		}
+		old := a
+		old.Grants = slices.Clone(a.Grants)
+		a.Grants = slices.DeleteFunc(a.Grants, func(g string) bool { return g == ns })
+		if err := db.addEvent(tx, artifactKey(&a), Event{Type: EventAudit, Who: "sfcas",
+			Message: "grant to " + ns + " withdrawn: the namespace was deleted", Extra: map[string]any{"grantee": ns}}); err != nil {
+			return err
+		}
+		if err := db.putArtifact(tx, &a, &old); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -73,6 +73,21 @@ func TestGrant_DecidesVisibility(t *testing.T) {
 	if p, _ = db.ListArtifacts(ctx, bob, catalog.ListOptions{}); len(p.Artifacts) != 0 {
 		t.Fatalf("bob lists %d after revoke", len(p.Artifacts))
 	}
+	// A deleted namespace's grants go with it: a namespace made later under
+	// the same name inherits nothing.
+	if _, err := db.Grant(ctx, alice, a.UUID, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteNamespace(ctx, sys, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	carol = catalogtest.Namespace(t, db, "carol")
+	if _, err := db.Resolve(ctx, carol, "alice/golden"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Fatalf("a new carol inherited the old one's grant: %v", err)
+	}
+	if g, _ := db.Grants(ctx, alice, a.UUID); len(g) != 0 {
+		t.Fatalf("grants after the grantee was deleted: %v", g)
+	}
 }
 
 func TestCleanup_KeepsSharedAndDryRunChangesNothing(t *testing.T) {

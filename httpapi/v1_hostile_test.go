@@ -163,6 +163,8 @@ func TestV1_AmbiguousReference(t *testing.T) {
 	ts.do(t, aliceTok, "PATCH", "/v1/labels/system/centos:7", api.LabelUpdate{Ref: "alice/centos:7"}).want(t, http.StatusForbidden, codeForbidden)
 	ts.do(t, aliceTok, "PATCH", "/v1/labels/alice/ghost", api.LabelUpdate{Ref: "alice/centos:7"}).want(t, http.StatusNotFound, codeNotFound)
 	ts.do(t, aliceTok, "GET", "/v1/labels/alice/ghost", nil).want(t, http.StatusNotFound, codeNotFound)
+	// Sharing with everyone is for system: refused before any bytes land.
+	ts.do(t, aliceTok, "POST", "/v1/labels/alice/everyone?shared=true", []byte("x")).want(t, http.StatusForbidden, codeForbidden)
 	// A publish that may not create never makes a label.
 	ts.do(t, aliceTok, "POST", "/v1/labels/alice/staged?create=false", bytes.Repeat([]byte("x"), 10)).want(t, http.StatusNotFound, codeNotFound)
 	ts.do(t, aliceTok, "GET", "/v1/labels/alice/staged", nil).want(t, http.StatusNotFound, codeNotFound)

@@ -301,11 +301,19 @@ func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts Inge
 	return b, pin, err
 }
 
-// DeleteUpload abandons a session and removes its data.
+// DeleteUpload abandons a session and removes its data. A session another
+// request is working on (appending, committing) is ErrConflict: its spool
+// file must not vanish under it.
 func (db *DB) DeleteUpload(ctx context.Context, c Caller, id cas.UUID) error {
-	if _, err := db.GetUpload(ctx, c, id); err != nil {
+	slot, err := db.uploads.acquire(id, db.now())
+	if err != nil {
 		return err
 	}
+	if _, err := db.GetUpload(ctx, c, id); err != nil {
+		db.uploads.forget(id, slot)
+		return err
+	}
+	db.uploads.forget(id, slot)
 	return db.endUpload(id)
 }
 

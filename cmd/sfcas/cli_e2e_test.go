@@ -115,7 +115,8 @@ func TestCLI_NamespacesKeysAndExitCodes(t *testing.T) {
 		code int
 	}{
 		{[]string{"label", "show", "system/missing"}, nil, exitNotFound},
-		{[]string{"label", "show", "no-slash"}, nil, exitUsage},
+		{[]string{"label", "show"}, nil, exitUsage},
+		{[]string{"label", "show", "no-such-label"}, nil, exitNotFound},
 		{[]string{"publish"}, nil, exitUsage},
 		{[]string{"publish", img, "--label", "system/x", "--digest", "blake3:" + strings.Repeat("ab", 32)}, nil, exitInvalid},
 		{[]string{"publish", img, "--label", "system/x", "--digest", "sha256:" + strings.Repeat("0", 64)}, nil, exitInvalid},

@@ -30,6 +30,7 @@ const (
 	kBytes    // integer or "1GiB"
 	kDuration // "30s"
 	kLevel    // slog level name
+	kList     // comma-separated in flags and the environment; an array in the file
 )
 
 // setting is one serve setting: its key in the config file ("log.level"),
@@ -70,6 +71,7 @@ func settings() []setting {
 		{"min_free", kBytes, "1GiB", "free-space floor; writes that would go below it fail", i64(func(c *serveConfig) *int64 { return &c.MinFree })},
 		{"shutdown_grace", kDuration, "30s", "how long SIGTERM waits for requests and writes to finish", dur(func(c *serveConfig) *time.Duration { return &c.ShutdownGrace })},
 		{"drain_delay", kDuration, "1s", "after SIGTERM, how long /readyz answers 503 before the listener closes", dur(func(c *serveConfig) *time.Duration { return &c.DrainDelay })},
+		{"snapshot_dirs", kList, "", "comma-separated directories whose files system may snapshot", func(c *serveConfig, v any) { c.SnapshotDirs = v.([]string) }},
 		{"token_ttl", kDuration, "15m", "lifetime of API tokens", dur(func(c *serveConfig) *time.Duration { return &c.TokenTTL })},
 	}
 }
@@ -96,6 +98,14 @@ func parseValue(s setting, text string) (any, error) {
 			return nil, fmt.Errorf("%q is not a duration (like 30s)", text)
 		}
 		return d, nil
+	case kList:
+		var out []string
+		for _, f := range strings.Split(strings.Trim(text, "[]"), ",") {
+			if f = strings.Trim(strings.TrimSpace(f), `"`); f != "" {
+				out = append(out, f)
+			}
+		}
+		return out, nil
 	case kLevel:
 		var l slog.Level
 		if err := l.UnmarshalText([]byte(text)); err != nil {
@@ -215,6 +225,13 @@ func loadConfigFile(path string) (map[string]string, string, error) {
 				return usagef("config file %s: unknown key %q", path, full)
 			}
 			text := fmt.Sprint(m[k])
+			if list, ok := m[k].([]any); ok {
+				parts := make([]string, len(list))
+				for i, v := range list {
+					parts[i] = fmt.Sprint(v)
+				}
+				text = strings.Join(parts, ",")
+			}
 			if _, err := parseValue(s, text); err != nil {
 				return usagef("config file %s: %s: %v", path, full, err)
 			}

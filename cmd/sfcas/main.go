@@ -46,6 +46,8 @@ func newApp() *cli.App {
 			resolveCommand(),
 			configCommand(),
 			catalogCommand(),
+			artifactCommand(),
+			snapshotCommand(),
 			versionCommand(),
 		},
 		ExitErrHandler:       func(*cli.Context, error) {},

@@ -31,6 +31,7 @@ type serveConfig struct {
 	ShutdownGrace time.Duration
 	DrainDelay    time.Duration
 	TokenTTL      time.Duration
+	SnapshotDirs  []string
 }
 
 func serveCommand() *cli.Command {
@@ -86,7 +87,12 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 	}
 	var ready atomic.Bool
 	m := newMetrics(log, db, blobs)
-	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, TokenTTL: cfg.TokenTTL, Observe: m.observe})
+	dirs, err := snapshotDirs(cfg.SnapshotDirs)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, TokenTTL: cfg.TokenTTL,
+		Observe: m.observe, SnapshotDirs: dirs})
 	api.SetReady(ready.Load)
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -179,6 +185,23 @@ func watchdog(ctx context.Context, log *slog.Logger, db *catalog.DB) {
 			sdNotify(log, sd.SdNotifyWatchdog)
 		}
 	}
+}
+
+// snapshotDirs checks the --snapshot-dirs directories and makes them
+// absolute.
+func snapshotDirs(in []string) ([]string, error) {
+	var out []string
+	for _, d := range in {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, usagef("--snapshot-dirs %s: %v", d, err)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, usagef("--snapshot-dirs %s is not a directory", d)
+		}
+		out = append(out, abs)
+	}
+	return out, nil
 }
 
 // janitor closes idle upload writers (their data stays on disk).

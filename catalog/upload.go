@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfcas/sfcas/cas"
+	"github.com/sfcas/sfcas/cas/failpoint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -254,7 +255,11 @@ func (db *DB) TruncateUpload(ctx context.Context, c Caller, id cas.UUID, offset 
 func (db *DB) saveUploadSize(u *Upload, size int64) error {
 	u.Size, u.Updated = size, db.now()
 	u.Gen++
-	return db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	err := db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	if err == nil {
+		failpoint.Hit(failpoint.UploadAfterAppend)
+	}
+	return err
 }
 
 // CommitUpload turns the session's bytes into a blob (IngestBlob) and ends
@@ -266,6 +271,9 @@ func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts Inge
 	_, err := db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
 		var err error
 		b, pin, err = db.IngestBlob(ctx, w, opts)
+		if err == nil {
+			failpoint.Hit(failpoint.UploadAfterIngest)
+		}
 		return err
 	})
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {

@@ -260,3 +260,25 @@ func (p *pacedReader) Read(b []byte) (int, error) {
 	}
 	return p.r.Read(b)
 }
+
+// ScrubProgress is where scrubbing stands.
+type ScrubProgress struct {
+	// Cursor is the checkpoint of an unfinished pass ("" if none).
+	Cursor string `json:"cursor,omitempty"`
+	// LastPass is when the last complete pass ended (zero: never).
+	LastPass time.Time `json:"last_pass,omitzero"`
+}
+
+// ScrubProgress reads the checkpoint, for schedulers.
+func (db *DB) ScrubProgress() (ScrubProgress, error) {
+	var p ScrubProgress
+	err := db.view(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if c := meta.Get(keyScrubCursor); len(c) == cas.DigestSize {
+			p.Cursor = cas.Digest(c).String()
+		}
+		p.LastPass, _ = time.Parse(time.RFC3339Nano, string(meta.Get(keyScrubPassDone)))
+		return nil
+	})
+	return p, err
+}

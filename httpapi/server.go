@@ -27,6 +27,8 @@ type Options struct {
 	Version string
 	// Fetch configures downloads from URLs.
 	Fetch FetchOptions
+	// Integrity configures fsck, GC and scrub through the API.
+	Integrity IntegrityOptions
 }
 
 // Server serves the Shaken Fist-compatible API. Create it with New; it is
@@ -40,6 +42,8 @@ type Server struct {
 	fetch    *fetcher
 	mux      *http.ServeMux
 
+	integrity IntegrityOptions
+
 	// bg tracks background fetches so Close can cancel and wait for them.
 	bg     sync.WaitGroup
 	bgCtx  context.Context
@@ -50,7 +54,8 @@ type Server struct {
 
 // New returns a Server for o.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version}
+	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version,
+		integrity: o.Integrity}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

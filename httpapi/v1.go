@@ -22,6 +22,7 @@ func (s *Server) routesV1() {
 	m.Handle("DELETE /v1/uploads/{id}", s.v1(s.deleteUploadV1))
 	m.Handle("GET /v1/blobs/{digest}", s.v1(s.getBlobV1))
 	m.Handle("GET /v1/blobs/{digest}/data", s.v1(s.getBlobDataV1))
+	s.routesIntegrity()
 	m.Handle("/v1/", s.wrap(func(w http.ResponseWriter, r *http.Request, _ catalog.Caller) error {
 		return errorf(http.StatusNotFound, codeNotFound, "no route for "+r.Method+" "+clip(r.URL.Path))
 	}, false, true))

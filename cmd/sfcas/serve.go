@@ -26,6 +26,7 @@ type serveConfig struct {
 	LogLevel      slog.Level
 	MinFree       int64
 	ShutdownGrace time.Duration
+	Schedule      scheduleConfig
 }
 
 func serveCommand() *cli.Command {
@@ -38,6 +39,10 @@ func serveCommand() *cli.Command {
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"SFCAS_LOG_LEVEL"}, Value: "info"},
 			&cli.Int64Flag{Name: "min-free", Usage: "free-space floor in bytes; writes below it fail", EnvVars: []string{"SFCAS_MIN_FREE"}, Value: 1 << 30},
 			&cli.DurationFlag{Name: "shutdown-grace", Usage: "how long SIGTERM waits for requests to finish", Value: 30 * time.Second},
+			&cli.DurationFlag{Name: "gc-interval", Usage: "how often to collect garbage (0: never in the background)", EnvVars: []string{"SFCAS_GC_INTERVAL"}, Value: time.Hour},
+			&cli.DurationFlag{Name: "gc-grace", Usage: "how long an unreferenced blob is kept (0: not at all)", EnvVars: []string{"SFCAS_GC_GRACE"}, Value: catalog.DefaultGCGrace},
+			&cli.DurationFlag{Name: "scrub-interval", Usage: "pause between scrub passes (0: no background scrub)", EnvVars: []string{"SFCAS_SCRUB_INTERVAL"}, Value: 7 * 24 * time.Hour},
+			&cli.Int64Flag{Name: "scrub-rate", Usage: "bytes per second a background scrub reads", EnvVars: []string{"SFCAS_SCRUB_RATE"}, Value: 64 << 20},
 		},
 		Action: func(c *cli.Context) error {
 			var lvl slog.Level
@@ -47,6 +52,8 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveConfig{
 				Root: c.String("root"), Listen: c.String("listen"), LogFormat: c.String("log-format"),
 				LogLevel: lvl, MinFree: c.Int64("min-free"), ShutdownGrace: c.Duration("shutdown-grace"),
+				Schedule: scheduleConfig{GCInterval: c.Duration("gc-interval"), GCGrace: graceFlag(c.Duration("gc-grace")),
+					ScrubInterval: c.Duration("scrub-interval"), ScrubRate: c.Int64("scrub-rate")},
 			})
 		},
 	}
@@ -75,7 +82,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
-	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version})
+	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version,
+		Integrity: httpapi.IntegrityOptions{GCGrace: cfg.Schedule.GCGrace, ScrubWait: scrubPace(cfg.Schedule.ScrubRate)}})
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -86,6 +94,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go janitor(ctx, db)
+	runSchedules(ctx, db, cfg.Schedule, log)
 	log.Info("sfcas serving", "listen", ln.Addr().String(), "root", blobs.Root(), "version", version)
 
 	select {

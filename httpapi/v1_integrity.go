@@ -1,0 +1,107 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/sfcas/sfcas/catalog"
+)
+
+// IntegrityOptions configure the maintenance routes (POST /v1/fsck, /v1/gc,
+// /v1/scrub). The zero value is usable.
+type IntegrityOptions struct {
+	// GCGrace is how long an unreferenced blob is kept; zero means
+	// catalog.DefaultGCGrace.
+	GCGrace time.Duration
+	// ScrubWait paces scrub reads (a rate limiter's WaitN); nil is full speed.
+	ScrubWait func(ctx context.Context, n int) error
+	// LeftoverAge is how old a file in tmp/ or uploads/ must be before an
+	// online fsck calls it stray; zero means an hour.
+	LeftoverAge time.Duration
+}
+
+// routesIntegrity registers the maintenance routes; only system may call them.
+func (s *Server) routesIntegrity() {
+	m := s.mux
+	m.Handle("POST /v1/fsck", s.v1(s.fsckV1))
+	m.Handle("POST /v1/gc", s.v1(s.gcV1))
+	m.Handle("POST /v1/scrub", s.v1(s.scrubV1))
+}
+
+func systemOnly(c catalog.Caller, what string) error {
+	if !c.IsSystem() {
+		return fmt.Errorf("%s: only %s may: %w", what, catalog.SystemNamespace, catalog.ErrForbidden)
+	}
+	return nil
+}
+
+// fsckV1 is POST /v1/fsck {"repair": bool}: the catalog and store checked
+// (and repaired) while the daemon runs. The answer is the report, 200 even
+// when it lists problems.
+func (s *Server) fsckV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	if err := systemOnly(c, "fsck"); err != nil {
+		return err
+	}
+	var body struct {
+		Repair bool `json:"repair"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		return err
+	}
+	age := s.integrity.LeftoverAge
+	if age <= 0 {
+		age = time.Hour
+	}
+	rep, err := s.db.Fsck(r.Context(), catalog.FsckOptions{Repair: body.Repair, LeftoverAge: age})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, rep)
+	return nil
+}
+
+// gcV1 is POST /v1/gc {"dry_run": bool}.
+func (s *Server) gcV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	if err := systemOnly(c, "gc"); err != nil {
+		return err
+	}
+	var body struct {
+		DryRun bool `json:"dry_run"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		return err
+	}
+	rep, err := s.db.GC(r.Context(), catalog.GCOptions{Grace: s.integrity.GCGrace, DryRun: body.DryRun})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, rep)
+	return nil
+}
+
+// scrubV1 is POST /v1/scrub {"limit": n, "restart": bool}: re-hash up to
+// limit blobs (0: to the end of the pass) from the checkpoint.
+func (s *Server) scrubV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	if err := systemOnly(c, "scrub"); err != nil {
+		return err
+	}
+	var body struct {
+		Limit   flexInt `json:"limit"`
+		Restart bool    `json:"restart"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		return err
+	}
+	if body.Limit.v < 0 {
+		return badRequest("limit cannot be negative")
+	}
+	rep, err := s.db.Scrub(r.Context(), catalog.ScrubOptions{Limit: int(min(body.Limit.v, 1<<30)),
+		Restart: body.Restart, Wait: s.integrity.ScrubWait})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, rep)
+	return nil
+}

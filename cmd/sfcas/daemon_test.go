@@ -259,10 +259,14 @@ func (d *daemon) readVersion(ctx context.Context, v api.Version) error {
 	}
 	got := "blake3:" + fmt.Sprintf("%x", h.Sum(nil))
 	if got != v.Digest || n != v.Size {
-		return fmt.Errorf("%s: read %d bytes hashing to %s, want %d bytes of %s", v.Ref, n, got, v.Size, v.Digest)
+		return fmt.Errorf("%s: read %d bytes hashing to %s, want %d bytes of %s: %w", v.Ref, n, got, v.Size, v.Digest, errWrongBytes)
 	}
 	return nil
 }
+
+// errWrongBytes marks a read that completed with bytes other than the
+// digest names: never acceptable.
+var errWrongBytes = errors.New("wrong bytes")
 
 // runCLI runs the sfcas binary and returns its stdout and exit code.
 func runCLI(t testing.TB, args ...string) (string, int) {

@@ -25,26 +25,38 @@ import (
 )
 
 // binary is an sfcas built with -tags failpoints for the tests that run the
-// real daemon as a separate process (TestMain builds it once). Without
-// SFCAS_FAILPOINT it behaves exactly like a release build.
-var binary string
+// real daemon as a separate process; sfcasBinary builds it once, on first
+// use. Without SFCAS_FAILPOINT it behaves exactly like a release build.
+var (
+	binary    string
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
+
+func sfcasBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "sfcas-bin-"); buildErr != nil {
+			return
+		}
+		binary = filepath.Join(binDir, "sfcas")
+		out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building sfcas with -tags failpoints: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "sfcas-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "sfcas")
-	build := exec.Command("go", "build", "-tags", "failpoints", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building sfcas with -tags failpoints:", err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
 	os.Exit(code)
 }
 
@@ -77,7 +89,7 @@ func startDaemon(t testing.TB, root string, env []string, flags ...string) *daem
 	addr := freeAddr(t)
 	args := append([]string{"--root", root, "serve", "--listen", addr, "--log-format", "json", "--min-free", "0",
 		"--gc-interval", "0", "--gc-grace", "0", "--scrub-interval", "0"}, flags...)
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(sfcasBinary(t), args...)
 	d := &daemon{t: t, root: root, url: "http://" + addr, cmd: cmd, done: make(chan struct{}), log: &bytes.Buffer{}}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = &lockedWriter{w: d.log}
@@ -271,7 +283,7 @@ var errWrongBytes = errors.New("wrong bytes")
 // runCLI runs the sfcas binary and returns its stdout and exit code.
 func runCLI(t testing.TB, args ...string) (string, int) {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(sfcasBinary(t), args...)
 	cmd.Env = append(os.Environ(), "SFCAS_URL=", "SFCAS_ROOT=")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -251,7 +251,9 @@ func (db *DB) readableBlob(tx *bolt.Tx, c Caller, d cas.Digest) (Blob, error) {
 		return b, err
 	}
 	if !ok {
-		return Blob{}, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		// Name nothing: the caller may have come by UUID or checksum and must
+		// not learn the digest of bytes it cannot read.
+		return Blob{}, fmt.Errorf("blob: %w", ErrNotFound)
 	}
 	return b, nil
 }

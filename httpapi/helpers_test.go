@@ -100,3 +100,12 @@ func mustUUID(t *testing.T, s string) cas.UUID {
 	}
 	return u
 }
+
+func mustDigest(t *testing.T, s string) cas.Digest {
+	t.Helper()
+	d, err := cas.ParseDigest(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}

@@ -59,6 +59,8 @@ func (s *testServer) do(token, method, path string, body any, out any, hdr ...st
 	case nil:
 	case []byte:
 		rd, ctype = bytes.NewReader(b), "application/octet-stream"
+	case io.ReadCloser: // a body of unknown length: sent chunked
+		rd, ctype = struct{ io.Reader }{b}, "application/octet-stream"
 	case string:
 		rd = strings.NewReader(b)
 	default:

@@ -238,6 +238,9 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		}
 		if _, err := wr.ReadFrom(r.Body); err != nil {
 			wr.Abort()
+			if errors.Is(err, cas.ErrNoSpace) {
+				return catalog.Artifact{}, false, err // the store is full, not the request bad
+			}
 			return catalog.Artifact{}, false, badRequest("reading the request body: " + err.Error())
 		}
 		a, _, changed, err := s.db.Publish(ctx, c, t, wr, opts)

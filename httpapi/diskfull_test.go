@@ -17,27 +17,6 @@ import (
 	"github.com/sfcas/sfcas/httpapi/api"
 )
 
-// SmallFilesystem mounts a fresh tmpfs of size bytes on a temporary
-// directory and returns it; cleanup unmounts it. Tests of a full disk use
-// it (the staging-mount test of a full disk, which needs fusefs, can use it
-// the same way).
-func SmallFilesystem(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("mounting a tmpfs needs root; this machine and CI run tests as root")
-	}
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", syscall.MS_NOSUID|syscall.MS_NODEV, "size="+size+",mode=0755"); err != nil {
-		t.Fatalf("mount tmpfs: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
-}
-
 // fill writes a file until the filesystem is full; removing it frees the
 // space again.
 func fill(t *testing.T, dir string) string {
@@ -73,8 +52,10 @@ func noLeftovers(t *testing.T, db *catalog.DB, why string, dirs ...string) {
 // much; a publish of unknown length that fills the disk fails with 507 and
 // leaves nothing behind; reads keep working on a full disk; GC on a full
 // disk fails cleanly or succeeds; once space is freed everything works.
+// The staging mount's part (cp into /sf-staging on a full disk: ENOSPC, no
+// version) belongs next to the fusefs tests, on castest.SmallFilesystem too.
 func TestDiskFull(t *testing.T) {
-	root := filepath.Join(SmallFilesystem(t, "64m"), "store")
+	root := filepath.Join(castest.SmallFilesystem(t, "64m"), "store")
 	db := catalogtest.OpenAt(t, root)
 	s := newTestServer(t, db)
 	sys := s.login(catalog.SystemNamespace)

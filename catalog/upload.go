@@ -120,7 +120,7 @@ func (db *DB) CreateUpload(ctx context.Context, c Caller, spec UploadSpec) (Uplo
 	if spec.Declared < 0 {
 		return Upload{}, invalidf("declared size %d is negative", spec.Declared)
 	}
-	if err := db.blobs.CheckSpace(spec.Declared); err != nil {
+	if err := db.CheckSpace(spec.Declared); err != nil {
 		return Upload{}, err
 	}
 	if spec.ID.IsZero() {
@@ -138,7 +138,12 @@ func (db *DB) CreateUpload(ctx context.Context, c Caller, spec UploadSpec) (Uplo
 	if err := w.Close(); err != nil {
 		return Upload{}, err
 	}
-	err = db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	err = db.update(func(tx *bolt.Tx) error {
+		if err := checkQuota(tx, u.Namespace, cas.Digest{}, u.Declared); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u)
+	})
 	if err != nil {
 		_ = db.blobs.RemoveSpool(u.UUID)
 		return Upload{}, err

@@ -221,6 +221,11 @@ func (db *DB) addVersion(tx *bolt.Tx, c Caller, t Target, d cas.Digest) (Artifac
 		}
 	}
 	latest, hasLatest := a.Latest()
+	if !(t.SkipIfLatest && hasLatest && latest.Digest == d) {
+		if err := checkQuota(tx, a.Namespace, d, b.Size); err != nil {
+			return Artifact{}, false, err
+		}
+	}
 	if t.SkipIfLatest && hasLatest && latest.Digest == d {
 		if a.MaxVersions != old.MaxVersions {
 			if err := db.reap(tx, c, &a); err != nil {

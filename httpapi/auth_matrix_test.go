@@ -131,6 +131,9 @@ func TestAuth_NamespaceMatrix(t *testing.T) {
 		{"POST", "/v1/fsck", map[string]bool{"repair": true}, false},
 		{"POST", "/v1/gc", nil, false},
 		{"POST", "/v1/scrub", nil, false},
+		{"GET", "/v1/namespaces/alice/usage", nil, false},
+		{"PUT", "/v1/namespaces/alice/quota", map[string]int{"bytes": 1}, false},
+		{"PUT", "/v1/namespaces/bob/quota", map[string]int{"bytes": 1 << 40}, false},
 	}
 	for _, tr := range tries {
 		st, body := s.do(bob, tr.method, tr.path, tr.body, nil)

@@ -10,7 +10,8 @@ import (
 )
 
 // IntegrityOptions configure the maintenance routes (POST /v1/fsck, /v1/gc,
-// /v1/scrub). The zero value is usable.
+// /v1/scrub; capacity: GET /v1/namespaces/{ns}/usage, PUT
+// /v1/namespaces/{ns}/quota). The zero value is usable.
 type IntegrityOptions struct {
 	// GCGrace is how long an unreferenced blob is kept; zero means
 	// catalog.DefaultGCGrace.
@@ -28,6 +29,8 @@ func (s *Server) routesIntegrity() {
 	m.Handle("POST /v1/fsck", s.v1(s.fsckV1))
 	m.Handle("POST /v1/gc", s.v1(s.gcV1))
 	m.Handle("POST /v1/scrub", s.v1(s.scrubV1))
+	m.Handle("GET /v1/namespaces/{ns}/usage", s.v1(s.usageV1))
+	m.Handle("PUT /v1/namespaces/{ns}/quota", s.v1(s.setQuotaV1))
 }
 
 func systemOnly(c catalog.Caller, what string) error {
@@ -103,5 +106,35 @@ func (s *Server) scrubV1(w http.ResponseWriter, r *http.Request, c catalog.Calle
 		return err
 	}
 	writeJSON(w, rep)
+	return nil
+}
+
+// usageV1 is GET /v1/namespaces/{ns}/usage: bytes held, reserved, quota.
+func (s *Server) usageV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	u, err := s.db.NamespaceUsage(r.Context(), c, r.PathValue("ns"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, u)
+	return nil
+}
+
+// setQuotaV1 is PUT /v1/namespaces/{ns}/quota {"bytes": n} (system only; 0
+// removes the quota).
+func (s *Server) setQuotaV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	var body struct {
+		Bytes *flexInt `json:"bytes"`
+	}
+	if err := decodeBody(r, &body); err != nil {
+		return err
+	}
+	if body.Bytes == nil || !body.Bytes.set {
+		return badRequest("missing bytes")
+	}
+	u, err := s.db.SetQuota(r.Context(), c, r.PathValue("ns"), body.Bytes.v)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, u)
 	return nil
 }

@@ -227,7 +227,7 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 	if err := s.db.CheckTarget(c, t); err != nil {
 		return catalog.Artifact{}, false, err
 	}
-	if err := s.db.Blobs().CheckSpace(max(r.ContentLength, 0)); err != nil {
+	if err := s.db.CheckSpace(max(r.ContentLength, 0)); err != nil {
 		return catalog.Artifact{}, false, err
 	}
 	key := r.Header.Get(headerUploadKey)

@@ -572,6 +572,9 @@ func (f *fsck) uploads(ctx context.Context) error {
 		return err
 	}
 	for _, b := range found {
+		if !f.o.Repair && !f.db.uploadIdle(b.u.UUID) {
+			continue // a request is on it (a commit ends it right after)
+		}
 		repaired := false
 		if f.o.Repair {
 			if ok, err := f.db.endBrokenUpload(b.u.UUID); err != nil {
@@ -584,6 +587,17 @@ func (f *fsck) uploads(ctx context.Context) error {
 		f.add(b.kind, "upload/"+b.u.UUID.String(), b.why, "end the session (the client starts again)", repaired)
 	}
 	return ctx.Err()
+}
+
+// uploadIdle reports whether no request holds session id and it still
+// exists.
+func (db *DB) uploadIdle(id cas.UUID) bool {
+	slot, err := db.uploads.acquire(id, db.now())
+	if err != nil {
+		return false
+	}
+	defer slot.busy.Unlock()
+	return db.uploadExists(id)
 }
 
 // endBrokenUpload ends a session unless a request holds it.

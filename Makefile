@@ -84,11 +84,14 @@ bench: deps build ## run the benchmarks in bench/ and print one table
 	$(GO) run ./bench -root $(CURDIR)/bench/out
 
 .PHONY: fuzz
-fuzz: ## run each fuzz target for a minute
-	@for t in $$($(GO) test -list 'Fuzz.*' ./... | grep ^Fuzz); do \
-		pkg=$$($(GO) test -list "^$$t$$" ./... | grep -B1 "^ok" | head -1); \
-	done; true
-	$(GO) test -run XXX -fuzz . -fuzztime 60s ./cas/qcow2
+FUZZTIME ?= 60s
+fuzz: ## run every fuzz target for FUZZTIME each (default a minute); make test runs their seed corpora
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
 
 .PHONY: clean
 clean: stop ## remove build output and the demo store

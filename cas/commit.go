@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/sfcas/sfcas/cas/failpoint"
 )
 
 // Expect is what a committed blob must match. Zero fields are not checked.
@@ -50,6 +52,7 @@ func (w *Writer) Commit(ctx context.Context, want Expect, heal func(Digest) bool
 		return Info{}, nil, err
 	}
 	w.closed = true
+	failpoint.Hit(failpoint.IngestAfterSync)
 	pin, existed, err := w.link(info.BLAKE3, info.Size, heal)
 	w.f.Close()
 	if err != nil {
@@ -139,5 +142,6 @@ func (w *Writer) link(d Digest, size int64, heal func(Digest) bool) (*Pin, bool,
 	if err := syncDir(dir); err != nil {
 		w.store.log.Warn("fsync shard directory after link", "blob", d, "err", err)
 	}
+	failpoint.Hit(failpoint.IngestAfterLink)
 	return pin, existed, nil
 }

@@ -100,11 +100,23 @@ func (fw *fileWriter) close() error {
 	return err
 }
 
-// mapNoSpace wraps ErrNoSpace around the errors a full filesystem or quota
-// gives, keeping the original for the message.
+// mapNoSpace turns the errors a full filesystem or quota gives into one
+// that is ErrNoSpace (and still the errno underneath) but whose text names
+// no path: it may reach a client.
 func mapNoSpace(err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return errors.Join(ErrNoSpace, err)
+		return &noSpaceError{cause: err}
 	}
 	return err
 }
+
+type noSpaceError struct{ cause error }
+
+func (e *noSpaceError) Error() string {
+	if errors.Is(e.cause, syscall.EDQUOT) {
+		return ErrNoSpace.Error() + ": disk quota exceeded on the store's filesystem"
+	}
+	return ErrNoSpace.Error() + ": the store's filesystem is full"
+}
+
+func (e *noSpaceError) Unwrap() []error { return []error{ErrNoSpace, e.cause} }

@@ -3,6 +3,8 @@ package cas
 import (
 	"fmt"
 	"sync"
+
+	"github.com/sfcas/sfcas/cas/failpoint"
 )
 
 // pins counts holds on digests and marks digests being removed.
@@ -99,5 +101,8 @@ func (s *Store) Remove(d Digest, commit func() error) error {
 	if err := commit(); err != nil {
 		return err
 	}
-	return s.unlink(d)
+	failpoint.Hit(failpoint.RemoveAfterCommit)
+	err := s.unlink(d)
+	failpoint.Hit(failpoint.RemoveAfterUnlink)
+	return err
 }

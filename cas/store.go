@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 )
 
 // Options configure a Store. The zero value is usable.
@@ -27,7 +28,7 @@ type Options struct {
 type Store struct {
 	root    string
 	log     *slog.Logger
-	minFree int64
+	minFree atomic.Int64 // the free-space floor; SetMinFree changes it at run time
 	pins    *pins
 	chunks  *sync.Pool
 }
@@ -47,14 +48,16 @@ func Open(root string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{root: abs, log: log, minFree: opts.MinFree, pins: newPins(), chunks: newChunkFree()}, nil
+	s := &Store{root: abs, log: log, pins: newPins(), chunks: newChunkFree()}
+	s.minFree.Store(opts.MinFree)
+	return s, nil
 }
 
 // Root returns the absolute path of the store's root directory.
 func (s *Store) Root() string { return s.root }
 
 // SetMinFree changes the free-space floor for writes that start afterwards.
-func (s *Store) SetMinFree(n int64) { s.minFree = n }
+func (s *Store) SetMinFree(n int64) { s.minFree.Store(n) }
 
 // Path returns the path of d's file, whether or not it exists. It is for
 // read-only use (FUSE passthrough, qcow2 backing references, fsck).
@@ -174,15 +177,16 @@ func (s *Store) unlink(d Digest) error {
 // checkSpace fails with ErrNoSpace if writing need more bytes would leave
 // less than the floor free.
 func (s *Store) checkSpace(need int64) error {
-	if s.minFree <= 0 && need <= 0 {
+	floor := s.minFree.Load()
+	if floor <= 0 && need <= 0 {
 		return nil
 	}
 	free, err := freeBytes(s.root)
 	if err != nil {
 		return err
 	}
-	if free-need < s.minFree {
-		return fmt.Errorf("%d bytes free, %d needed above a floor of %d: %w", free, need, s.minFree, ErrNoSpace)
+	if free-need < floor {
+		return fmt.Errorf("%d bytes free, %d needed above a floor of %d: %w", free, need, floor, ErrNoSpace)
 	}
 	return nil
 }
@@ -195,4 +199,4 @@ func (s *Store) CheckSpace(need int64) error { return s.checkSpace(need) }
 func (s *Store) FreeBytes() (int64, error) { return freeBytes(s.root) }
 
 // MinFree returns the free-space floor.
-func (s *Store) MinFree() int64 { return s.minFree }
+func (s *Store) MinFree() int64 { return s.minFree.Load() }

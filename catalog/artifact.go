@@ -133,7 +133,9 @@ func readableArtifact(tx *bolt.Tx, c Caller, id cas.UUID) (Artifact, error) {
 		return a, err
 	}
 	if !canRead(c, &a) {
-		return Artifact{}, fmt.Errorf("artifact %s: %w", id, ErrNotFound)
+		// Name nothing: the caller may have come by name or checksum and
+		// must not learn the UUID of what it cannot see.
+		return Artifact{}, fmt.Errorf("artifact: %w", ErrNotFound)
 	}
 	return a, nil
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sfcas/sfcas/cas"
+	"github.com/sfcas/sfcas/cas/failpoint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -82,6 +83,7 @@ func (db *DB) IngestBlob(ctx context.Context, w *cas.Writer, opts IngestOptions)
 		pin.Release()
 		return Blob{}, nil, fmt.Errorf("record blob %s: %w", info.BLAKE3, err)
 	}
+	failpoint.Hit(failpoint.IngestAfterRecord)
 	db.counters.ingestedBlobs.Add(1)
 	db.counters.ingestedBytes.Add(info.Size)
 	return rec, pin, nil
@@ -110,7 +112,7 @@ func (db *DB) recordBlob(tx *bolt.Tx, info cas.Info, format string, vsize int64)
 		if err := putBlob(tx, &b); err != nil {
 			return b, err
 		}
-		return b, db.addEvent(tx, blobKey(&b), Event{Type: EventHealth, Message: "healed: the same bytes were ingested again"})
+		return b, db.healed(tx, &b)
 	case err == nil:
 		return b, nil
 	case !errors.Is(err, ErrNotFound):
@@ -251,7 +253,9 @@ func (db *DB) readableBlob(tx *bolt.Tx, c Caller, d cas.Digest) (Blob, error) {
 		return b, err
 	}
 	if !ok {
-		return Blob{}, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		// Name nothing: the caller may have come by UUID or checksum and must
+		// not learn the digest of bytes it cannot read.
+		return Blob{}, fmt.Errorf("blob: %w", ErrNotFound)
 	}
 	return b, nil
 }

@@ -7,7 +7,9 @@
 // # On-disk layout
 //
 //	catalog.db
-//	  meta/              schema_version → uint64 BE; token_secret → 32 bytes
+//	  meta/              schema_version → uint64 BE; token_secret → 32 bytes;
+//	                     scrub_cursor → digest (an unfinished scrub pass);
+//	                     scrub_pass_done → RFC 3339 time of the last full pass
 //	  namespaces/        <name> → Namespace (JSON)
 //	  blobs/             <digest 32B> → Blob (JSON)
 //	  blob_uuid/         <uuid 16B> → digest
@@ -32,6 +34,15 @@
 // together with blob_refs. A blob whose Refs reaches zero keeps its record
 // (with ZeroSince set) until the garbage collector removes it after a grace
 // period.
+//
+// # Integrity
+//
+// GC (gc.go) deletes blobs unreferenced for a grace period, never a pinned
+// one, record first and file after. Fsck (fsck.go) checks every invariant of
+// this schema against the blob files and repairs what it can. Scrub
+// (scrub.go) re-hashes blobs from a checkpoint and quarantines damage
+// (quarantine.go); ingesting the same bytes heals. Quotas and upload
+// reservations are in quota.go.
 //
 // # Concurrency
 //

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -11,8 +12,11 @@ import (
 // as unsafe: QEMU must never be offered it.
 func probe(r io.ReaderAt, size int64) (qcow2.Info, error) {
 	info, err := qcow2.Probe(r, size)
-	if err != nil {
+	switch {
+	case errors.Is(err, qcow2.ErrMalformed):
 		return info, fmt.Errorf("%v: %w", err, ErrUnsafeImage)
+	case err != nil:
+		return info, fmt.Errorf("reading the image header: %w", err) // an I/O failure, not the image's fault
 	}
 	return info, nil
 }

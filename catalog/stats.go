@@ -21,15 +21,29 @@ type Stats struct {
 	DegradedLabels    int64 // labels whose current version's blob is quarantined
 	Uploads           int64 // open upload sessions
 	// Counters since the process started.
-	IngestedBlobs int64 // blobs committed (new or deduplicated)
-	IngestedBytes int64
-	Taken         time.Time
+	IngestedBlobs    int64 // blobs committed (new or deduplicated)
+	IngestedBytes    int64
+	GCRuns           int64
+	GCDeletedBlobs   int64
+	GCDeletedBytes   int64
+	ScrubbedBlobs    int64
+	ScrubbedBytes    int64
+	ScrubQuarantined int64 // damaged blobs scrub found
+	ScrubPasses      int64 // complete passes
+	Taken            time.Time
 }
 
 // counters are the catalog's running totals.
 type counters struct {
-	ingestedBlobs atomic.Int64
-	ingestedBytes atomic.Int64
+	ingestedBlobs    atomic.Int64
+	ingestedBytes    atomic.Int64
+	gcRuns           atomic.Int64
+	gcDeletedBlobs   atomic.Int64
+	gcDeletedBytes   atomic.Int64
+	scrubbedBlobs    atomic.Int64
+	scrubbedBytes    atomic.Int64
+	scrubQuarantined atomic.Int64
+	scrubPasses      atomic.Int64
 }
 
 // statsCache keeps the last scan so scrapes do not walk the catalog each
@@ -102,7 +116,10 @@ func (db *DB) Stats(ctx context.Context, minAge time.Duration) (Stats, error) {
 }
 
 func (db *DB) withCounters(s Stats) Stats {
-	s.IngestedBlobs = db.counters.ingestedBlobs.Load()
-	s.IngestedBytes = db.counters.ingestedBytes.Load()
+	c := &db.counters
+	s.IngestedBlobs, s.IngestedBytes = c.ingestedBlobs.Load(), c.ingestedBytes.Load()
+	s.GCRuns, s.GCDeletedBlobs, s.GCDeletedBytes = c.gcRuns.Load(), c.gcDeletedBlobs.Load(), c.gcDeletedBytes.Load()
+	s.ScrubbedBlobs, s.ScrubbedBytes = c.scrubbedBlobs.Load(), c.scrubbedBytes.Load()
+	s.ScrubQuarantined, s.ScrubPasses = c.scrubQuarantined.Load(), c.scrubPasses.Load()
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sfcas/sfcas/cas"
+	"github.com/sfcas/sfcas/cas/failpoint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -119,7 +120,7 @@ func (db *DB) CreateUpload(ctx context.Context, c Caller, spec UploadSpec) (Uplo
 	if spec.Declared < 0 {
 		return Upload{}, invalidf("declared size %d is negative", spec.Declared)
 	}
-	if err := db.blobs.CheckSpace(spec.Declared); err != nil {
+	if err := db.CheckSpace(spec.Declared); err != nil {
 		return Upload{}, err
 	}
 	if spec.ID.IsZero() {
@@ -137,7 +138,12 @@ func (db *DB) CreateUpload(ctx context.Context, c Caller, spec UploadSpec) (Uplo
 	if err := w.Close(); err != nil {
 		return Upload{}, err
 	}
-	err = db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	err = db.update(func(tx *bolt.Tx) error {
+		if err := checkQuota(tx, u.Namespace, cas.Digest{}, u.Declared); err != nil {
+			return err
+		}
+		return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u)
+	})
 	if err != nil {
 		_ = db.blobs.RemoveSpool(u.UUID)
 		return Upload{}, err
@@ -273,7 +279,11 @@ func (db *DB) TruncateUpload(ctx context.Context, c Caller, id cas.UUID, offset 
 func (db *DB) saveUploadSize(u *Upload, size int64) error {
 	u.Size, u.Updated = size, db.now()
 	u.Gen++
-	return db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	err := db.update(func(tx *bolt.Tx) error { return putJSON(tx.Bucket(bucketUploads), u.UUID[:], u) })
+	if err == nil {
+		failpoint.Hit(failpoint.UploadAfterAppend)
+	}
+	return err
 }
 
 // CommitUpload turns the session's bytes into a blob (IngestBlob) and ends
@@ -289,6 +299,9 @@ func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts Inge
 		}
 		var err error
 		b, pin, err = db.IngestBlob(ctx, w, opts)
+		if err == nil {
+			failpoint.Hit(failpoint.UploadAfterIngest)
+		}
 		return err
 	})
 	if errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound) {

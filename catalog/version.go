@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/sfcas/sfcas/cas"
+	"github.com/sfcas/sfcas/cas/failpoint"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -63,6 +64,9 @@ func (db *DB) addVersionTx(c Caller, t Target, d cas.Digest, holds bool) (Artifa
 		a, added, err = db.addVersion(tx, c, t, d)
 		return err
 	})
+	if err == nil {
+		failpoint.Hit(failpoint.VersionAfterCommit)
+	}
 	return a, added, err
 }
 
@@ -220,6 +224,11 @@ func (db *DB) addVersion(tx *bolt.Tx, c Caller, t Target, d cas.Digest) (Artifac
 		}
 	}
 	latest, hasLatest := a.Latest()
+	if !(t.SkipIfLatest && hasLatest && latest.Digest == d) {
+		if err := checkQuota(tx, a.Namespace, d, b.Size); err != nil {
+			return Artifact{}, false, err
+		}
+	}
 	if t.SkipIfLatest && hasLatest && latest.Digest == d {
 		if a.MaxVersions != old.MaxVersions {
 			if err := db.reap(tx, c, &a); err != nil {
@@ -272,7 +281,7 @@ func (db *DB) reap(tx *bolt.Tx, c Caller, a *Artifact) error {
 
 // SetMaxVersions changes an artifact's version policy, reaping at once.
 func (db *DB) SetMaxVersions(ctx context.Context, c Caller, id cas.UUID, n int) (Artifact, error) {
-	return db.changeArtifact(c, id, func(tx *bolt.Tx, a *Artifact) error {
+	return db.changeVersions(c, id, func(tx *bolt.Tx, a *Artifact) error {
 		var err error
 		if a.MaxVersions, err = checkMaxVersions(n); err != nil {
 			return err
@@ -287,7 +296,7 @@ func (db *DB) SetMaxVersions(ctx context.Context, c Caller, id cas.UUID, n int) 
 
 // DeleteVersion removes one version, releasing its blob.
 func (db *DB) DeleteVersion(ctx context.Context, c Caller, id cas.UUID, index int) (Artifact, error) {
-	return db.changeArtifact(c, id, func(tx *bolt.Tx, a *Artifact) error {
+	return db.changeVersions(c, id, func(tx *bolt.Tx, a *Artifact) error {
 		i := slicesIndex(a.Versions, index)
 		if i < 0 {
 			return fmt.Errorf("%s has no version %d: %w", a.Ref(), index, ErrNotFound)
@@ -369,6 +378,15 @@ func (db *DB) SetArtifactMetadata(ctx context.Context, c Caller, id cas.UUID, ke
 func (db *DB) DeleteArtifactMetadata(ctx context.Context, c Caller, id cas.UUID, key string) error {
 	_, err := db.changeArtifact(c, id, func(tx *bolt.Tx, a *Artifact) error { return a.Metadata.del(key) })
 	return err
+}
+
+// changeVersions is changeArtifact for a change that drops versions.
+func (db *DB) changeVersions(c Caller, id cas.UUID, fn func(tx *bolt.Tx, a *Artifact) error) (Artifact, error) {
+	a, err := db.changeArtifact(c, id, fn)
+	if err == nil {
+		failpoint.Hit(failpoint.ReapAfterCommit)
+	}
+	return a, err
 }
 
 // changeArtifact loads an artifact for change, applies fn and stores it.

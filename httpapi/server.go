@@ -33,6 +33,8 @@ type Options struct {
 	// Observe, if set, is called once per request after it is served
 	// (metrics). It must not block.
 	Observe func(RequestInfo)
+	// Integrity configures fsck, GC and scrub through the API.
+	Integrity IntegrityOptions
 }
 
 // RequestInfo describes one served request.
@@ -57,6 +59,8 @@ type Server struct {
 	fetch    *fetcher
 	mux      *http.ServeMux
 
+	integrity IntegrityOptions
+
 	// bg tracks background fetches so Close can cancel and wait for them.
 	bg     sync.WaitGroup
 	bgCtx  context.Context
@@ -73,7 +77,7 @@ type Server struct {
 // New returns a Server for o.
 func New(o Options) *Server {
 	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version,
-		snapshotDirs: o.SnapshotDirs, observe: o.Observe}
+		snapshotDirs: o.SnapshotDirs, observe: o.Observe, integrity: o.Integrity}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,6 +110,16 @@ func (s *Server) v1Routes() []v1Route {
 		{method: "GET", pattern: "/v1/blobs/{digest}/data", summary: "a blob's bytes (Range, ETag, If-None-Match)", data: true, h: s.getBlobDataV1},
 
 		{method: "GET", pattern: "/v1/admin/catalog", summary: "a consistent copy of catalog.db, taken while running (system only)", data: true, h: s.backupCatalogV1},
+		{method: "POST", pattern: "/v1/fsck", summary: "check (and with repair, repair) every catalog and store invariant (system only)",
+			body: api.FsckRequest{}, resp: catalog.FsckReport{}, h: s.fsckV1},
+		{method: "POST", pattern: "/v1/gc", summary: "delete blobs unreferenced for the grace period and expired uploads (system only)",
+			body: api.GCRequest{}, resp: catalog.GCReport{}, h: s.gcV1},
+		{method: "POST", pattern: "/v1/scrub", summary: "re-hash blobs from the checkpoint, quarantining damage (system only)",
+			body: api.ScrubRequest{}, resp: catalog.ScrubReport{}, h: s.scrubV1},
+		{method: "GET", pattern: "/v1/namespaces/{ns}/usage", summary: "bytes a namespace holds and reserves, and its quota",
+			resp: catalog.Usage{}, h: s.usageV1},
+		{method: "PUT", pattern: "/v1/namespaces/{ns}/quota", summary: "set a namespace's quota in bytes, 0 for none (system only)",
+			body: api.QuotaRequest{}, resp: catalog.Usage{}, h: s.setQuotaV1},
 	}
 }
 
@@ -117,7 +128,7 @@ func (s *Server) routesV1() {
 	routes := s.v1Routes()
 	for _, rt := range routes {
 		p := rt.method + " " + rt.pattern
-		s.mux.Handle(p, s.v1(rt.h))
+		s.mux.Handle(p, s.v1(onlyQuery(rt.query, rt.h)))
 		s.v1Patterns = append(s.v1Patterns, p)
 	}
 	s.openapi = buildOpenAPI(routes, s.version)
@@ -160,4 +171,28 @@ func (s *Server) guardV1(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// onlyQuery refuses query parameters a route does not declare, and repeated
+// ones, before the handler runs: every /v1 route is strict the same way.
+func onlyQuery(params []param, h handlerFunc) handlerFunc {
+	allowed := make([]string, len(params))
+	for i, p := range params {
+		allowed[i] = p.name
+	}
+	return func(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+		for k, vs := range r.URL.Query() {
+			if !slices.Contains(allowed, k) {
+				takes := "no query parameters"
+				if len(allowed) > 0 {
+					takes = strings.Join(allowed, ", ")
+				}
+				return badRequest(fmt.Sprintf("unknown query parameter %q (this route takes %s)", clip(k), takes))
+			}
+			if len(vs) > 1 {
+				return badRequest(fmt.Sprintf("query parameter %q is repeated", clip(k)))
+			}
+		}
+		return h(w, r, c)
+	}
 }

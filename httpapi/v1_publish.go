@@ -187,9 +187,6 @@ func expectDigest(s string) (cas.Expect, error) {
 	if err != nil || ref.Kind != catalog.RefDigest {
 		return e, badRequest(fmt.Sprintf("digest %q must be blake3:, sha256: or sha512: followed by hex", clip(s)))
 	}
-	if strings.Trim(ref.Hex, "0") == "" {
-		return e, badRequest("the all-zero digest names no content")
-	}
 	switch ref.Alg {
 	case catalog.AlgBLAKE3:
 		e.BLAKE3, err = cas.ParseDigest(ref.Hex)
@@ -282,7 +279,7 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 	if err := s.db.CheckTarget(c, t); err != nil {
 		return catalog.Artifact{}, false, err
 	}
-	if err := s.db.Blobs().CheckSpace(max(r.ContentLength, 0)); err != nil {
+	if err := s.db.CheckSpace(max(r.ContentLength, 0)); err != nil {
 		return catalog.Artifact{}, false, err
 	}
 	// ?size= announces the whole stream's length: a body that ends short of
@@ -304,7 +301,7 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		if _, err := wr.ReadFrom(r.Body); err != nil {
 			wr.Abort()
 			if errors.Is(err, cas.ErrNoSpace) {
-				return catalog.Artifact{}, false, err
+				return catalog.Artifact{}, false, err // the store is full, not the request bad
 			}
 			return catalog.Artifact{}, false, badRequest("the request body could not be read to its end; nothing was published")
 		}

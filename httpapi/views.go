@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -126,6 +127,7 @@ type artifactView struct {
 	Digest         string                 `json:"digest,omitempty"`
 	Blobs          map[string]versionBlob `json:"blobs"`
 	Error          string                 `json:"error,omitempty"`
+	Degraded       bool                   `json:"degraded,omitempty"`
 	ReferencesTo   map[string][]ref       `json:"references_to"`
 	ReferencesFrom map[string][]ref       `json:"references_from"`
 }
@@ -164,6 +166,11 @@ func (s *Server) artifactView(ctx context.Context, a *catalog.Artifact) (artifac
 	}
 	if latest, ok := a.Latest(); ok {
 		v.Index, v.BlobUUID, v.Digest = latest.Index, latest.Digest.UUID().String(), latest.Digest.String()
+		if b := blobs[latest.Digest]; b.State != catalog.BlobCreated {
+			// A quarantined current version: say so where a client looks.
+			v.Degraded = true
+			v.Error = fmt.Sprintf("degraded: blob %s is %s: %s", latest.Digest, b.State, b.Problem)
+		}
 	}
 	return v, nil
 }

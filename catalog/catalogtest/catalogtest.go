@@ -5,11 +5,13 @@ package catalogtest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"path/filepath"
 	"testing"
 
 	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // System is the system caller tests act as.
@@ -22,18 +24,37 @@ func Open(t testing.TB) *catalog.DB {
 	return OpenAt(t, t.TempDir())
 }
 
-// OpenAt opens (or reopens) the catalog in root.
+// OpenAt opens (or reopens) the catalog in root. Cleanup checks with Fsck
+// that the test left the store consistent, then closes it.
 func OpenAt(t testing.TB, root string) *catalog.DB {
+	t.Helper()
+	return OpenWith(t, root, catalog.Options{})
+}
+
+// OpenWith is OpenAt with options (a test clock, an upload TTL).
+func OpenWith(t testing.TB, root string, o catalog.Options) *catalog.DB {
 	t.Helper()
 	blobs, err := cas.Open(root, cas.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := catalog.Open(filepath.Join(root, "catalog.db"), blobs, catalog.Options{})
+	db, err := catalog.Open(filepath.Join(root, "catalog.db"), blobs, o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() {
+		defer db.Close()
+		rep, err := db.Fsck(context.Background(), catalog.FsckOptions{})
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
+			return // the test closed it itself
+		}
+		if err != nil {
+			t.Errorf("fsck at cleanup: %v", err)
+		}
+		for _, f := range rep.Findings {
+			t.Errorf("fsck at cleanup: %s %s: %s", f.Kind, f.Object, f.Detail)
+		}
+	})
 	if err := db.EnsureNamespace(context.Background(), catalog.SystemNamespace); err != nil {
 		t.Fatal(err)
 	}

@@ -72,6 +72,10 @@ func settings() []setting {
 		{"shutdown_grace", kDuration, "30s", "how long SIGTERM waits for requests and writes to finish", dur(func(c *serveConfig) *time.Duration { return &c.ShutdownGrace })},
 		{"drain_delay", kDuration, "1s", "after SIGTERM, how long /readyz answers 503 before the listener closes", dur(func(c *serveConfig) *time.Duration { return &c.DrainDelay })},
 		{"snapshot_dirs", kList, "", "comma-separated directories whose files system may snapshot", func(c *serveConfig, v any) { c.SnapshotDirs = v.([]string) }},
+		{"gc.interval", kDuration, "1h", "how often garbage collection runs in the background (0: never)", dur(func(c *serveConfig) *time.Duration { return &c.Schedule.GCInterval })},
+		{"gc.grace", kDuration, "1h", "how long a blob stays after its last reference goes (0: no grace)", func(c *serveConfig, v any) { c.Schedule.GCGrace = graceFlag(v.(time.Duration)) }},
+		{"scrub.interval", kDuration, "168h", "pause between background scrub passes (0: no background scrub)", dur(func(c *serveConfig) *time.Duration { return &c.Schedule.ScrubInterval })},
+		{"scrub.rate", kBytes, "64MiB", "bytes per second a scrub reads", i64(func(c *serveConfig) *int64 { return &c.Schedule.ScrubRate })},
 		{"token_ttl", kDuration, "15m", "lifetime of API tokens", dur(func(c *serveConfig) *time.Duration { return &c.TokenTTL })},
 	}
 }

@@ -15,7 +15,7 @@ func TestImportDirections(t *testing.T) {
 		mod + "/cas":            {"github.com/minio/sha256-simd", "github.com/zeebo/blake3", "golang.org/x/sys/", mod + "/cas/"},
 		mod + "/cas/":           {mod + "/cas"},
 		mod + "/catalog":        {"go.etcd.io/bbolt", "go.etcd.io/bbolt/", "golang.org/x/crypto/bcrypt", "golang.org/x/time/rate", mod + "/cas", mod + "/cas/"},
-		mod + "/catalog/":       {mod + "/catalog", mod + "/cas"},
+		mod + "/catalog/":       {mod + "/catalog", mod + "/cas", mod + "/cas/", "go.etcd.io/bbolt", "go.etcd.io/bbolt/"},
 		mod + "/fusefs":         {"github.com/hanwen/go-fuse/v2/", "golang.org/x/sys/", mod + "/catalog", mod + "/cas"},
 		mod + "/fusefs/":        {"github.com/hanwen/go-fuse/v2/", "golang.org/x/sys/", mod + "/fusefs", mod + "/catalog", mod + "/cas"},
 		mod + "/httpapi":        {"github.com/golang-jwt/jwt/v5", mod + "/httpapi/api", mod + "/catalog", mod + "/cas"},

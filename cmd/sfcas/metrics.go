@@ -85,12 +85,21 @@ var (
 	descPins          = prometheus.NewDesc("sfcas_leases_held", "Blobs pinned by open handles, uploads and staging writes.", nil, nil)
 	descFree          = prometheus.NewDesc("sfcas_free_bytes", "Free bytes on the store's filesystem.", nil, nil)
 	descFloor         = prometheus.NewDesc("sfcas_free_floor_bytes", "Configured free-space floor.", nil, nil)
-	descScrapeErr     = prometheus.NewDesc("sfcas_stats_errors_total", "Failed catalog scans at scrape time.", nil, nil)
+	descStatsUp       = prometheus.NewDesc("sfcas_catalog_stats_up", "1 if the catalog scan behind the store gauges succeeded.", nil, nil)
+	descGCRuns        = prometheus.NewDesc("sfcas_gc_runs_total", "Garbage collections run.", nil, nil)
+	descGCBlobs       = prometheus.NewDesc("sfcas_gc_reclaimed_blobs_total", "Blobs garbage collection deleted.", nil, nil)
+	descGCBytes       = prometheus.NewDesc("sfcas_gc_reclaimed_bytes_total", "Bytes garbage collection reclaimed.", nil, nil)
+	descScrubBlobs    = prometheus.NewDesc("sfcas_scrub_checked_blobs_total", "Blobs scrub re-hashed.", nil, nil)
+	descScrubBytes    = prometheus.NewDesc("sfcas_scrub_checked_bytes_total", "Bytes scrub re-hashed.", nil, nil)
+	descScrubFailures = prometheus.NewDesc("sfcas_scrub_failures_total", "Damaged blobs scrub found and quarantined.", nil, nil)
+	descScrubPasses   = prometheus.NewDesc("sfcas_scrub_passes_total", "Complete scrub passes.", nil, nil)
+	descScrubLastPass = prometheus.NewDesc("sfcas_scrub_last_pass_timestamp_seconds", "When the last complete scrub pass ended.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBlobs, descBlobBytes, descUnrefBlobs, descUnrefBytes, descQuarantined,
-		descDegraded, descArtifacts, descUploads, descIngested, descIngestedBlobs, descPins, descFree, descFloor, descScrapeErr} {
+		descDegraded, descArtifacts, descUploads, descIngested, descIngestedBlobs, descPins, descFree, descFloor, descStatsUp,
+		descGCRuns, descGCBlobs, descGCBytes, descScrubBlobs, descScrubBytes, descScrubFailures, descScrubPasses, descScrubLastPass} {
 		ch <- d
 	}
 }
@@ -107,7 +116,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	s, err := c.db.Stats(ctx, time.Second)
 	if err != nil {
 		c.log.Warn("catalog stats", "err", err)
-		counter(descScrapeErr, 1)
+		gauge(descStatsUp, 0)
 	} else {
 		gauge(descBlobs, float64(s.Blobs))
 		gauge(descBlobBytes, float64(s.BlobBytes))
@@ -121,7 +130,17 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descUploads, float64(s.Uploads))
 		counter(descIngested, float64(s.IngestedBytes))
 		counter(descIngestedBlobs, float64(s.IngestedBlobs))
-		counter(descScrapeErr, 0)
+		gauge(descStatsUp, 1)
+		counter(descGCRuns, float64(s.GCRuns))
+		counter(descGCBlobs, float64(s.GCDeletedBlobs))
+		counter(descGCBytes, float64(s.GCDeletedBytes))
+		counter(descScrubBlobs, float64(s.ScrubbedBlobs))
+		counter(descScrubBytes, float64(s.ScrubbedBytes))
+		counter(descScrubFailures, float64(s.ScrubQuarantined))
+		counter(descScrubPasses, float64(s.ScrubPasses))
+	}
+	if p, err := c.db.ScrubProgress(); err == nil && !p.LastPass.IsZero() {
+		gauge(descScrubLastPass, float64(p.LastPass.Unix()))
 	}
 	gauge(descPins, float64(c.blobs.PinCount()))
 	if free, err := c.blobs.FreeBytes(); err == nil {

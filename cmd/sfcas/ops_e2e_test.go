@@ -189,6 +189,11 @@ func TestOps_Metrics(t *testing.T) {
 	if _, e, code := d.cli(nil, "blob", "get", "system/metrics", "-O", filepath.Join(t.TempDir(), "out")); code != 0 {
 		t.Fatal(e)
 	}
+	for _, args := range [][]string{{"gc", "--online"}, {"scrub", "--online"}} {
+		if _, e, code := d.cli(nil, args...); code != 0 {
+			t.Fatalf("sfcas %v: %d %s", args, code, e)
+		}
+	}
 	// Store gauges refresh at most once a second while the catalog changes.
 	var after string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
@@ -203,11 +208,15 @@ func TestOps_Metrics(t *testing.T) {
 		"sfcas_blobs 1",
 		`sfcas_artifacts{type="label"} 1`,
 		"sfcas_free_bytes ",
+		"sfcas_gc_runs_total 1",
+		"sfcas_scrub_checked_blobs_total 1",
+		"sfcas_scrub_checked_bytes_total 2.097152e+06",
+		"sfcas_catalog_stats_up 1",
 	} {
 		if !strings.Contains(after, want) {
 			t.Errorf("metrics lack %q", want)
 		}
-		if strings.Contains(before, want) && !strings.HasSuffix(want, " ") {
+		if strings.Contains(before, want) && !strings.HasSuffix(want, " ") && !strings.HasSuffix(want, "_up 1") {
 			t.Errorf("%q was already there before the publish", want)
 		}
 	}

@@ -32,6 +32,7 @@ type serveConfig struct {
 	DrainDelay    time.Duration
 	TokenTTL      time.Duration
 	SnapshotDirs  []string
+	Schedule      scheduleConfig
 }
 
 func serveCommand() *cli.Command {
@@ -92,7 +93,8 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 		return err
 	}
 	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, TokenTTL: cfg.TokenTTL,
-		Observe: m.observe, SnapshotDirs: dirs})
+		Observe: m.observe, SnapshotDirs: dirs,
+		Integrity: httpapi.IntegrityOptions{GCGrace: cfg.Schedule.GCGrace, ScrubWait: scrubPace(cfg.Schedule.ScrubRate)}})
 	api.SetReady(ready.Load)
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -113,6 +115,8 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 	ready.Store(true)
 	sdNotify(log, sd.SdNotifyReady)
 	go watchdog(ctx, log, db)
+	sched := newSchedules(cfg.Schedule)
+	runSchedules(ctx, db, sched, log)
 	log.Info("sfcas serving", "listen", ln.Addr().String(), "root", blobs.Root(), "version", version)
 
 	hup := make(chan os.Signal, 1)
@@ -130,7 +134,9 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 			} else {
 				level.Set(next.LogLevel)
 				blobs.SetMinFree(next.MinFree)
-				log.Info("configuration reloaded", "log_level", next.LogLevel, "min_free", next.MinFree)
+				sched.set(next.Schedule)
+				log.Info("configuration reloaded", "log_level", next.LogLevel, "min_free", next.MinFree,
+					"gc_interval", next.Schedule.GCInterval, "scrub_interval", next.Schedule.ScrubInterval, "scrub_rate", next.Schedule.ScrubRate)
 			}
 			sdNotify(log, sd.SdNotifyReady)
 		case <-ctx.Done():

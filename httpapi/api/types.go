@@ -137,3 +137,25 @@ type Token struct {
 	TokenType   string `json:"token_type"`
 	ExpiresIn   int    `json:"expires_in"`
 }
+
+// FsckRequest is the body of POST /v1/fsck.
+type FsckRequest struct {
+	Repair bool `json:"repair"`
+}
+
+// GCRequest is the body of POST /v1/gc.
+type GCRequest struct {
+	DryRun bool `json:"dry_run"`
+}
+
+// ScrubRequest is the body of POST /v1/scrub: re-hash up to Limit blobs
+// (0: to the end of the pass) from the checkpoint, or from the start.
+type ScrubRequest struct {
+	Limit   int64 `json:"limit"`
+	Restart bool  `json:"restart"`
+}
+
+// QuotaRequest is the body of PUT /v1/namespaces/{ns}/quota.
+type QuotaRequest struct {
+	Bytes *int64 `json:"bytes"` // 0 removes the quota
+}

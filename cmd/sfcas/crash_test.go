@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/rand"
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,6 +151,6 @@ func crashAt(t *testing.T, fp string, wantKinds []string) {
 	}
 	d.stop()
 	if rep, code, out := fsckOffline(t, root, false); code != 0 || len(rep.Findings) != 0 {
-		t.Fatal(fmt.Sprintf("fsck at the end: exit %d\n%s", code, out))
+		t.Fatalf("fsck at the end: exit %d\n%s", code, out)
 	}
 }

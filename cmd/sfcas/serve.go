@@ -26,19 +26,20 @@ type serveConfig struct {
 	LogLevel      slog.Level
 	MinFree       int64
 	ShutdownGrace time.Duration
+	Mounts        mountConfig
 }
 
 func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the daemon: REST API (and mounts)",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "listen", Usage: "HOST:PORT of the REST API", EnvVars: []string{"SFCAS_LISTEN"}, Value: defaultListen},
 			&cli.StringFlag{Name: "log-format", Usage: "json, text or auto", EnvVars: []string{"SFCAS_LOG_FORMAT"}, Value: "auto"},
 			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"SFCAS_LOG_LEVEL"}, Value: "info"},
 			&cli.Int64Flag{Name: "min-free", Usage: "free-space floor in bytes; writes below it fail", EnvVars: []string{"SFCAS_MIN_FREE"}, Value: 1 << 30},
 			&cli.DurationFlag{Name: "shutdown-grace", Usage: "how long SIGTERM waits for requests to finish", Value: 30 * time.Second},
-		},
+		}, mountFlags()...),
 		Action: func(c *cli.Context) error {
 			var lvl slog.Level
 			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
@@ -47,6 +48,7 @@ func serveCommand() *cli.Command {
 			return serve(c.Context, serveConfig{
 				Root: c.String("root"), Listen: c.String("listen"), LogFormat: c.String("log-format"),
 				LogLevel: lvl, MinFree: c.Int64("min-free"), ShutdownGrace: c.Duration("shutdown-grace"),
+				Mounts: mountConfigFrom(c),
 			})
 		},
 	}
@@ -75,6 +77,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
+	ms, err := startMounts(ctx, cfg.Mounts, db, log)
+	if err != nil {
+		return err
+	}
+	defer ms.unmount(log)
 	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version})
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/sfcas/sfcas/cas"
+	"github.com/sfcas/sfcas/catalog"
+	"github.com/sfcas/sfcas/fusefs"
+	"github.com/urfave/cli/v2"
+)
+
+// mountConfig is the FUSE part of serveConfig.
+type mountConfig struct {
+	View          string // label view mount point; "" disables it
+	ViewAs        string // namespace the view reads as; "" is system
+	NoPassthrough bool
+	FUSEDebug     bool
+}
+
+// defaultMountDir is dir when this process can mount FUSE (root with a
+// usable /dev/fuse), else "" (disabled).
+func defaultMountDir(dir string) string {
+	if os.Geteuid() != 0 {
+		return ""
+	}
+	f, err := os.OpenFile("/dev/fuse", os.O_RDWR, 0)
+	if err != nil {
+		return ""
+	}
+	f.Close()
+	return dir
+}
+
+// mountFlags are the serve flags of the FUSE mounts.
+func mountFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mount", Usage: "mount the read-only label view here (empty disables; default /sf when root with /dev/fuse)",
+			EnvVars: []string{"SFCAS_MOUNT"}, Value: defaultMountDir("/sf")},
+		&cli.StringFlag{Name: "mount-as", Usage: "namespace the label view reads as (default system: everything)", EnvVars: []string{"SFCAS_MOUNT_AS"}},
+		&cli.BoolFlag{Name: "no-passthrough", Usage: "serve label view reads from the daemon instead of kernel FUSE passthrough"},
+		&cli.BoolFlag{Name: "fuse-debug", Usage: "log every FUSE request (debug level)"},
+	}
+}
+
+func mountConfigFrom(c *cli.Context) mountConfig {
+	return mountConfig{View: c.String("mount"), ViewAs: c.String("mount-as"),
+		NoPassthrough: c.Bool("no-passthrough"), FUSEDebug: c.Bool("fuse-debug")}
+}
+
+// mounts are the FUSE mounts a daemon serves.
+type mounts []*fusefs.Mount
+
+// startMounts mounts what cfg asks for. A mount that cannot be made is an
+// error: the daemon must not run without a view the operator asked for.
+func startMounts(ctx context.Context, cfg mountConfig, db *catalog.DB, log *slog.Logger) (mounts, error) {
+	var ms mounts
+	if cfg.View != "" {
+		caller := catalog.Caller{Namespace: catalog.SystemNamespace, Key: "fuse"}
+		if cfg.ViewAs != "" {
+			if _, err := db.GetNamespace(ctx, caller, cfg.ViewAs); err != nil {
+				return nil, fmt.Errorf("--mount-as %s: %w", cfg.ViewAs, err)
+			}
+			caller = catalog.Caller{Namespace: cfg.ViewAs, Key: "fuse"}
+		}
+		m, err := fusefs.MountView(cfg.View, fusefs.ViewOptions{DB: db, Caller: caller,
+			Passthrough: !cfg.NoPassthrough, Logger: log, Debug: cfg.FUSEDebug})
+		if err != nil {
+			return nil, fmt.Errorf("--mount %s: %w", cfg.View, err)
+		}
+		ms = append(ms, m)
+	}
+	return ms, nil
+}
+
+// unmount detaches every mount (lazily where files are open).
+func (ms mounts) unmount(log *slog.Logger) {
+	for _, m := range ms {
+		if err := m.Unmount(); err != nil {
+			log.Error("unmount", "dir", m.Dir(), "err", err)
+		} else {
+			log.Info("unmounted", "dir", m.Dir())
+		}
+	}
+}
+
+// mountCommand is `sfcas mount DIR`: the label view without the REST API,
+// for a node where no daemon runs (the catalog allows one process).
+func mountCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "mount",
+		Usage:     "mount the read-only label view without running the daemon (sfcas serve --mount does both)",
+		ArgsUsage: "DIR",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "as", Usage: "namespace the view reads as (default system)"},
+			&cli.BoolFlag{Name: "no-passthrough", Usage: "serve reads from this process instead of kernel passthrough"},
+			&cli.BoolFlag{Name: "fuse-debug", Usage: "log every FUSE request"},
+			&cli.StringFlag{Name: "log-format", Value: "auto"},
+		},
+		Action: func(c *cli.Context) error {
+			if c.NArg() != 1 || c.Args().First() == "" {
+				return usagef("usage: sfcas mount DIR")
+			}
+			log := newLogger(c.String("log-format"), slog.LevelInfo)
+			root := c.String("root")
+			blobs, err := cas.Open(root, cas.Options{Logger: log})
+			if err != nil {
+				return err
+			}
+			db, err := catalog.Open(filepath.Join(root, "catalog.db"), blobs, catalog.Options{Logger: log})
+			if err != nil {
+				if errors.Is(err, catalog.ErrLocked) {
+					return fmt.Errorf("%w: a daemon is running on %s; use sfcas serve --mount instead", err, root)
+				}
+				return err
+			}
+			defer db.Close()
+			ms, err := startMounts(c.Context, mountConfig{View: c.Args().First(), ViewAs: c.String("as"),
+				NoPassthrough: c.Bool("no-passthrough"), FUSEDebug: c.Bool("fuse-debug")}, db, log)
+			if err != nil {
+				return err
+			}
+			<-c.Context.Done()
+			ms.unmount(log)
+			return nil
+		},
+	}
+}

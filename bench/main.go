@@ -27,6 +27,7 @@ type benchmark struct {
 func benchmarks() []benchmark {
 	return []benchmark{
 		{"publish", benchPublish},
+		{"view", benchView},
 	}
 }
 

@@ -131,7 +131,28 @@ func mount(root fs.InodeEmbedder, c mountConfig) (*Mount, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mount %s at %s: %w", c.name, dir, err)
 	}
+	if c.readOnly {
+		raiseReadahead(dir, c.log)
+	}
 	return &Mount{dir: dir, server: server, log: c.log}, nil
+}
+
+// readaheadKB is the readahead of the label view's backing device: the
+// kernel's default for FUSE (128 KiB) halves sequential reads served by the
+// daemon (passthrough reads use the blob filesystem's own readahead).
+const readaheadKB = 1024
+
+// raiseReadahead sets the mount's bdi readahead, which only root may; a
+// failure costs speed, not correctness.
+func raiseReadahead(dir string, logger *slog.Logger) {
+	var st unix.Stat_t
+	if err := unix.Stat(dir, &st); err != nil {
+		return
+	}
+	p := fmt.Sprintf("/sys/class/bdi/%d:%d/read_ahead_kb", unix.Major(st.Dev), unix.Minor(st.Dev))
+	if err := os.WriteFile(p, []byte(fmt.Sprintf("%d\n", readaheadKB)), 0); err != nil {
+		logger.Debug("could not raise FUSE readahead", "path", p, "err", err)
+	}
 }
 
 // probePassthrough reports whether kernel passthrough works for files in

@@ -27,13 +27,14 @@ const maxIO = 1 << 20
 
 // mountConfig is what both mounts share.
 type mountConfig struct {
-	dir         string
-	name        string // MountOptions.Name; DefaultName if empty
-	readOnly    bool
-	passthrough bool // offer kernel passthrough
-	debug       bool
-	log         *slog.Logger
-	entry, attr time.Duration
+	dir          string
+	name         string // MountOptions.Name; DefaultName if empty
+	readOnly     bool
+	noAllowOther bool // only the mounting user may use the mount
+	passthrough  bool // offer kernel passthrough
+	debug        bool
+	log          *slog.Logger
+	entry, attr  time.Duration
 }
 
 // Mount is a mounted sfcas filesystem. Unmount it with Unmount; Wait
@@ -103,7 +104,7 @@ func mount(root fs.InodeEmbedder, c mountConfig) (*Mount, error) {
 		AttrTimeout:     &c.attr,
 		NegativeTimeout: &neg,
 		MountOptions: fuse.MountOptions{
-			AllowOther:    true,
+			AllowOther:    !c.noAllowOther,
 			FsName:        c.name,
 			Name:          c.name,
 			MaxWrite:      maxIO,

@@ -167,10 +167,15 @@ func (h *blobHandle) Read(ctx context.Context, dest []byte, off int64) (fuse.Rea
 // Lseek answers SEEK_DATA and SEEK_HOLE from the blob file, so sparse
 // images stay sparse for the tools that copy them.
 func (h *blobHandle) Lseek(ctx context.Context, off uint64, whence uint32) (uint64, syscall.Errno) {
+	return seekFile(h.f, off, whence)
+}
+
+// seekFile runs lseek on f for SEEK_DATA and SEEK_HOLE queries.
+func seekFile(f *os.File, off uint64, whence uint32) (uint64, syscall.Errno) {
 	if off > 1<<62 {
 		return 0, syscall.ENXIO
 	}
-	n, err := unix.Seek(int(h.f.Fd()), int64(off), int(whence))
+	n, err := unix.Seek(int(f.Fd()), int64(off), int(whence))
 	if err != nil {
 		return 0, errnoFor(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
@@ -20,6 +21,11 @@ type mountConfig struct {
 	ViewAs        string // namespace the view reads as; "" is system
 	NoPassthrough bool
 	FUSEDebug     bool
+	Staging       string // staging mount point; "" disables it
+	StagingAs     string // namespace staged publishes act as; "" is system
+	StagingLease  time.Duration
+	AllowUnlink   bool
+	StagingOthers bool
 }
 
 // defaultMountDir is dir when this process can mount FUSE (root with a
@@ -44,12 +50,20 @@ func mountFlags() []cli.Flag {
 		&cli.StringFlag{Name: "mount-as", Usage: "namespace the label view reads as (default system: everything)", EnvVars: []string{"SFCAS_MOUNT_AS"}},
 		&cli.BoolFlag{Name: "no-passthrough", Usage: "serve label view reads from the daemon instead of kernel FUSE passthrough"},
 		&cli.BoolFlag{Name: "fuse-debug", Usage: "log every FUSE request (debug level)"},
+		&cli.StringFlag{Name: "staging", Usage: "mount the writable staging mount here (empty disables; default /sf-staging when root with /dev/fuse)",
+			EnvVars: []string{"SFCAS_STAGING"}, Value: defaultMountDir("/sf-staging")},
+		&cli.StringFlag{Name: "staging-as", Usage: "namespace staged publishes act as (default system: any namespace)", EnvVars: []string{"SFCAS_STAGING_AS"}},
+		&cli.DurationFlag{Name: "staging-lease", Usage: "how long staged data nobody holds open survives", Value: 15 * time.Minute},
+		&cli.BoolFlag{Name: "staging-allow-unlink", Usage: "let rm on the staging mount delete a label"},
+		&cli.BoolFlag{Name: "staging-allow-other", Usage: "let users other than root use the staging mount (file permissions still apply)"},
 	}
 }
 
 func mountConfigFrom(c *cli.Context) mountConfig {
 	return mountConfig{View: c.String("mount"), ViewAs: c.String("mount-as"),
-		NoPassthrough: c.Bool("no-passthrough"), FUSEDebug: c.Bool("fuse-debug")}
+		NoPassthrough: c.Bool("no-passthrough"), FUSEDebug: c.Bool("fuse-debug"),
+		Staging: c.String("staging"), StagingAs: c.String("staging-as"), StagingLease: c.Duration("staging-lease"),
+		AllowUnlink: c.Bool("staging-allow-unlink"), StagingOthers: c.Bool("staging-allow-other")}
 }
 
 // mounts are the FUSE mounts a daemon serves.
@@ -60,12 +74,9 @@ type mounts []*fusefs.Mount
 func startMounts(ctx context.Context, cfg mountConfig, db *catalog.DB, log *slog.Logger) (mounts, error) {
 	var ms mounts
 	if cfg.View != "" {
-		caller := catalog.Caller{Namespace: catalog.SystemNamespace, Key: "fuse"}
-		if cfg.ViewAs != "" {
-			if _, err := db.GetNamespace(ctx, caller, cfg.ViewAs); err != nil {
-				return nil, fmt.Errorf("--mount-as %s: %w", cfg.ViewAs, err)
-			}
-			caller = catalog.Caller{Namespace: cfg.ViewAs, Key: "fuse"}
+		caller, err := mountCaller(ctx, db, cfg.ViewAs)
+		if err != nil {
+			return nil, fmt.Errorf("--mount-as %s: %w", cfg.ViewAs, err)
 		}
 		m, err := fusefs.MountView(cfg.View, fusefs.ViewOptions{DB: db, Caller: caller,
 			Passthrough: !cfg.NoPassthrough, Logger: log, Debug: cfg.FUSEDebug})
@@ -74,7 +85,33 @@ func startMounts(ctx context.Context, cfg mountConfig, db *catalog.DB, log *slog
 		}
 		ms = append(ms, m)
 	}
+	if cfg.Staging != "" {
+		caller, err := mountCaller(ctx, db, cfg.StagingAs)
+		if err != nil {
+			ms.unmount(log)
+			return nil, fmt.Errorf("--staging-as %s: %w", cfg.StagingAs, err)
+		}
+		m, err := fusefs.MountStaging(cfg.Staging, fusefs.StagingOptions{DB: db, Caller: caller, Lease: cfg.StagingLease,
+			AllowUnlink: cfg.AllowUnlink, AllowOther: cfg.StagingOthers, Logger: log, Debug: cfg.FUSEDebug})
+		if err != nil {
+			ms.unmount(log)
+			return nil, fmt.Errorf("--staging %s: %w", cfg.Staging, err)
+		}
+		ms = append(ms, m)
+	}
 	return ms, nil
+}
+
+// mountCaller is the caller a mount acts as: system, or namespace ns.
+func mountCaller(ctx context.Context, db *catalog.DB, ns string) (catalog.Caller, error) {
+	sys := catalog.Caller{Namespace: catalog.SystemNamespace, Key: "fuse"}
+	if ns == "" {
+		return sys, nil
+	}
+	if _, err := db.GetNamespace(ctx, sys, ns); err != nil {
+		return catalog.Caller{}, err
+	}
+	return catalog.Caller{Namespace: ns, Key: "fuse"}, nil
 }
 
 // unmount detaches every mount (lazily where files are open).

@@ -28,6 +28,7 @@ func benchmarks() []benchmark {
 	return []benchmark{
 		{"publish", benchPublish},
 		{"view", benchView},
+		{"staging", benchStaging},
 	}
 }
 

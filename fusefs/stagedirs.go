@@ -76,15 +76,16 @@ func (r *stageRoot) janitor(stop <-chan struct{}) {
 		case <-stop:
 			return
 		case <-t.C:
-			r.eachFile(func(f *stageFile) { f.expire(r.s.now().Add(-r.s.lease)) })
+			r.eachFile(func(f *stageFile) { f.expire(r.s.now().Add(-r.s.lease), false) })
 		}
 	}
 }
 
-// dropAll drops every staged session (unmount: nothing half-written may
-// outlive the mount).
+// dropAll drops every staged session, open or not (unmount: nothing
+// half-written may outlive the mount).
 func (r *stageRoot) dropAll() {
-	r.eachFile(func(f *stageFile) { f.expire(time.Now().Add(time.Hour)) })
+	r.s.closed.Store(true)
+	r.eachFile(func(f *stageFile) { f.expire(time.Time{}, true) })
 }
 
 func (r *stageRoot) eachFile(fn func(*stageFile)) {

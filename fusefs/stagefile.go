@@ -160,6 +160,9 @@ func (f *stageFile) writableSession() syscall.Errno {
 }
 
 func (f *stageFile) startSession() syscall.Errno {
+	if f.s.closed.Load() {
+		return syscall.EIO
+	}
 	w, err := f.s.store.Create()
 	if err != nil {
 		return errnoFor(err)
@@ -215,6 +218,11 @@ func (f *stageFile) open(ctx context.Context, flags uint32, created bool) (*stag
 				pin.Release()
 				return nil, syscall.EIO
 			}
+			if fi, err := file.Stat(); err != nil || fi.Size() != f.size {
+				file.Close()
+				pin.Release()
+				return nil, syscall.EIO
+			}
 			h.blob, h.pin = file, pin
 		}
 		f.handles++
@@ -255,6 +263,10 @@ func (f *stageFile) open(ctx context.Context, flags uint32, created bool) (*stag
 func (f *stageFile) commit(name string, uid uint32) syscall.Errno {
 	sess := f.sess
 	f.sess = nil
+	if f.s.closed.Load() {
+		sess.w.Abort()
+		return f.refused(name, errors.New("the staging mount is shutting down"))
+	}
 	if err := f.materialize(sess); err != nil {
 		sess.w.Abort()
 		return f.refused(name, err)
@@ -344,11 +356,11 @@ func (f *stageFile) drop() {
 }
 
 // expire drops a session nobody holds open that was last used before
-// cutoff.
-func (f *stageFile) expire(cutoff time.Time) {
+// cutoff; force drops it even if descriptors are open (unmount).
+func (f *stageFile) expire(cutoff time.Time, force bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.sess != nil && f.handles == 0 && f.sess.used.Before(cutoff) {
+	if f.sess != nil && (force || f.handles == 0 && f.sess.used.Before(cutoff)) {
 		f.s.log.Info("staging: lease expired; staged data dropped", "name", f.ns+"/"+f.name)
 		f.drop()
 	}

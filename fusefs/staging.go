@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sfcas/sfcas/cas"
@@ -59,6 +60,9 @@ type staging struct {
 	lease       time.Duration
 	allowUnlink bool
 	now         func() time.Time
+	// closed is set when the mount goes away: nothing is staged or
+	// committed after that (a writer cut off by shutdown publishes nothing).
+	closed atomic.Bool
 }
 
 // maxStagedSize bounds a staged file (writes and truncates beyond it are

@@ -387,3 +387,36 @@ func TestStaging_As(t *testing.T) {
 		t.Errorf("staging as alice lists %q", got)
 	}
 }
+
+// TestStaging_UnmountDuringWrite stops the mount while cp writes: the copy
+// fails and nothing is published, not even the part already written.
+func TestStaging_UnmountDuringWrite(t *testing.T) {
+	requireFUSE(t)
+	db := catalogtest.Open(t)
+	dir := filepath.Join(t.TempDir(), "staging")
+	m, err := MountStaging(dir, StagingOptions{DB: db, Name: testName, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cleanupMount(t, m)
+	src := writeRandom(t, t.TempDir(), "big", 512<<20)
+	dst := filepath.Join(dir, "system", "cut")
+	cp := exec.Command("cp", src, dst)
+	cp.Dir = os.TempDir()
+	if err := cp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "cp writing", func() bool {
+		fi, err := os.Stat(dst)
+		return err == nil && fi.Size() > 0
+	})
+	if err := m.Unmount(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Wait(); err == nil {
+		t.Fatal("cp succeeded across an unmount")
+	}
+	if a, err := db.ArtifactByName(t.Context(), catalogtest.System, "system", "cut"); err == nil {
+		t.Fatalf("a copy cut off by unmount published %+v", a.Versions)
+	}
+}

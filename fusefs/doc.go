@@ -29,6 +29,48 @@
 // user.sf.digest, user.sf.label and user.sf.version describe a file.
 // Everything that would change the view is EROFS.
 //
+// # Staging mount
+//
+//	<dir>/<namespace>/<label>   write it to publish; read it for the current version
+//
+// Creating or truncating a file and writing it spools the bytes into a
+// cas.Writer on the store's filesystem, which hashes sequential writes as
+// they arrive and re-hashes at commit only after a write went backwards.
+// Descriptors are FOPEN_DIRECT_IO: no page cache, errors are synchronous.
+//
+// When to publish:
+//
+//   - At the FLUSH of the last open descriptor that may write, if anything
+//     was written or resized since the session started, the name is a label
+//     name and the file is not empty: the session is committed with
+//     catalog.DB.Publish (type label, created if needed) and close(2)
+//     returns the commit's errno. RELEASE never commits (its errors are
+//     invisible).
+//   - A FLUSH from a process that is exiting (PF_EXITING: killed, or exiting
+//     without closing) publishes nothing and drops the data.
+//   - Scratch names, dot-names (rsync's .label.XXXXXX, editors' temp files)
+//     and *.partial, never publish by themselves; rename(2) onto a label name
+//     publishes and returns the commit's errno.
+//   - Data nobody holds open that was not published (a scratch file never
+//     renamed, an empty file) is dropped after StagingOptions.Lease; data of
+//     a label name whose writers are all gone without a commit is dropped at
+//     once. Unmounting drops everything and commits nothing more.
+//
+// Writers are serialised per file: descriptors of one process share the
+// session (qemu-img opens its target several times); a writer from another
+// process while one is open gets EBUSY. A name created while another
+// process creates it gets EEXIST from O_EXCL.
+//
+// Refusals: an unknown or foreign namespace is ENOENT; mkdir, symlink,
+// link, renaming a label and (unless allowed) unlinking a label are EPERM;
+// an invalid label name is EINVAL; renames across namespaces are EXDEV;
+// offsets beyond 16 TiB are EFBIG; truncating a label without an open
+// writer is EPERM.
+//
+// The mount is root-only (no allow_other) unless StagingOptions.AllowOther;
+// publishes act as StagingOptions.Caller with the local uid as key, so the
+// catalog's permission rules apply and events say who.
+//
 // # Locks and O_DIRECT
 //
 // The mount does not take part in locking: the kernel keeps POSIX and OFD

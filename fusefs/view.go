@@ -49,7 +49,7 @@ type view struct {
 	store       *cas.Store
 	caller      catalog.Caller
 	log         *slog.Logger
-	passthrough bool         // set once after mounting, before any open
+	passthrough atomic.Bool  // set once the mount is probed; earlier opens read through the daemon
 	reads       atomic.Int64 // READ requests served by the daemon
 }
 
@@ -89,15 +89,15 @@ func MountView(dir string, o ViewOptions) (*Mount, error) {
 		return nil, fmt.Errorf("label view: %w", err)
 	}
 	if o.Passthrough {
-		var why string
-		v.passthrough, why = probePassthrough(m.server, tempDirOf(v.store))
-		if !v.passthrough {
+		ok, why := probePassthrough(m.server, tempDirOf(v.store))
+		if !ok {
 			o.Logger.Warn("label view: passthrough is off; reads are served by the daemon", "why", why)
 		}
+		v.passthrough.Store(ok)
+		m.passthrough = ok
 	}
-	m.passthrough = v.passthrough
 	m.reads = &v.reads
-	o.Logger.Info("label view mounted", "dir", m.dir, "as", o.Caller.Namespace, "passthrough", v.passthrough)
+	o.Logger.Info("label view mounted", "dir", m.dir, "as", o.Caller.Namespace, "passthrough", m.passthrough)
 	stop := root.watch()
 	m.onUnmount = append(m.onUnmount, stop)
 	return m, nil

@@ -87,7 +87,7 @@ func (v *view) openBlob(ctx context.Context, d cas.Digest, size int64) (*blobHan
 		pin.Release()
 		return nil, fmt.Errorf("blob %s file does not have its recorded size %d: %w", d, size, catalog.ErrDegraded)
 	}
-	return &blobHandle{f: file, pin: pin, passthrough: v.passthrough, reads: &v.reads}, nil
+	return &blobHandle{f: file, pin: pin, passthrough: v.passthrough.Load(), reads: &v.reads}, nil
 }
 
 const (

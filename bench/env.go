@@ -49,7 +49,7 @@ func (e *env) start(ctx context.Context, extra []string) error {
 	ln.Close()
 	// No mounts unless a benchmark asks (serve mounts /sf by default as root).
 	args := append([]string{"--root", e.root, "serve", "--listen", addr, "--min-free", "0", "--log-level", "warn",
-		"--mount=", "--staging="}, extra...)
+		"--mount=", "--staging="}, extra...) // explicit, whatever the defaults
 	e.daemon = exec.Command(e.bin, args...)
 	e.daemon.Stderr = os.Stderr
 	if err := e.daemon.Start(); err != nil {

@@ -11,7 +11,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 BUILT   ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.built=$(BUILT)
-DEBS    := fuse3 qemu-utils rsync fio
+DEBS    := fuse3 qemu-utils rsync fio prometheus
 
 .PHONY: help
 help: ## list the targets
@@ -32,17 +32,15 @@ deps: ## install the Debian packages tests and demo use (fuse3, qemu-utils, rsyn
 	$(GO) mod download
 
 .PHONY: test
-test: deps ## run every test, with the race detector
-	$(GO) vet ./...
-	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting"; exit 1; }
+test: deps lint ## lint, then run every test with the race detector
 	SF_REQUIRE_FUSE=1 $(GO) test -race -count=1 -timeout 14m ./...
 
 .PHONY: lint
 lint: ## vet, gofmt, staticcheck and the import-direction check
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@2025.1.1 ./...
-	$(GO) test -run TestImportDirections ./cmd/sfcas
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+	$(GO) test -count=1 -run TestImportDirections ./cmd/sfcas
 
 .PHONY: demo
 demo: deps build ## start sfcas on ./var, publish a generated image, show it
@@ -62,6 +60,20 @@ demo: deps build ## start sfcas on ./var, publish a generated image, show it
 	@echo "  export SFCAS_URL=http://$(LISTEN) SFCAS_ROOT=$(ROOT)"
 	@echo "  ./bin/sfcas label history system/demo"
 	@echo "Stop it with: make stop"
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+.PHONY: install
+install: build ## install the binary, systemd unit, default config, completions and docs
+	install -D -m 0755 bin/sfcas $(DESTDIR)$(PREFIX)/bin/sfcas
+	install -D -m 0644 packaging/sfcas.service $(DESTDIR)/etc/systemd/system/sfcas.service
+	@if [ -e $(DESTDIR)/etc/sfcas/sfcas.toml ]; then echo "keeping existing /etc/sfcas/sfcas.toml"; \
+	else install -D -m 0644 packaging/sfcas.toml $(DESTDIR)/etc/sfcas/sfcas.toml; fi
+	install -D -m 0644 packaging/completion/sfcas.bash $(DESTDIR)/usr/share/bash-completion/completions/sfcas
+	install -D -m 0644 packaging/completion/sfcas.zsh $(DESTDIR)/usr/share/zsh/vendor-completions/_sfcas
+	install -D -m 0644 docs/operations.md $(DESTDIR)/usr/share/doc/sfcas/operations.md
+	@echo "installed; now: systemctl daemon-reload && systemctl enable --now sfcas"
 
 .PHONY: stop
 stop: ## stop the daemon make demo started

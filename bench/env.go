@@ -115,14 +115,6 @@ func timed(fn func() error) (float64, error) {
 	return time.Since(start).Seconds(), err
 }
 
-// dropCaches writes back and drops the page cache (needs root).
-func dropCaches() error {
-	if err := exec.Command("sync").Run(); err != nil {
-		return err
-	}
-	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200)
-}
-
 // median returns the median of xs (xs is sorted in place).
 func median(xs []float64) float64 {
 	for i := 1; i < len(xs); i++ {

@@ -29,6 +29,7 @@ func benchmarks() []benchmark {
 		{"publish", benchPublish},
 		{"view", benchView},
 		{"staging", benchStaging},
+		{"list", benchList},
 	}
 }
 

@@ -156,3 +156,11 @@ func (e *env) blobPath(ctx context.Context, label string) (string, error) {
 	h := out[i+7 : i+7+64]
 	return filepath.Join(e.root, "blobs", "blake3", h[0:2], h[2:4], h), nil
 }
+
+// dropCaches writes back and drops the page cache (needs root).
+func dropCaches() error {
+	if err := exec.Command("sync").Run(); err != nil {
+		return err
+	}
+	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200)
+}

@@ -83,11 +83,12 @@ func (w *Writer) finish(ctx context.Context, want Expect) (Info, error) {
 		return Info{}, fmt.Errorf("fsync %s: %w", w.path, err)
 	}
 	info := Info{Sums: sums, Size: w.size}
-	return info, check(info, want)
+	return info, Check(info, want)
 }
 
-// check compares a finished blob with what the caller expected.
-func check(got Info, want Expect) error {
+// Check compares a blob's facts with what a caller expected: ErrSizeMismatch
+// or ErrDigestMismatch on a difference.
+func Check(got Info, want Expect) error {
 	switch {
 	case want.SizeOK && got.Size != want.Size:
 		return fmt.Errorf("got %d bytes, want %d: %w", got.Size, want.Size, ErrSizeMismatch)

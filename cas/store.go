@@ -190,3 +190,9 @@ func (s *Store) checkSpace(need int64) error {
 // CheckSpace reports, with ErrNoSpace, whether writing need more bytes would
 // cross the free-space floor. Callers use it to refuse a declared size early.
 func (s *Store) CheckSpace(need int64) error { return s.checkSpace(need) }
+
+// FreeBytes returns the free bytes on the store's filesystem.
+func (s *Store) FreeBytes() (int64, error) { return freeBytes(s.root) }
+
+// MinFree returns the free-space floor.
+func (s *Store) MinFree() int64 { return s.minFree }

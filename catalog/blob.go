@@ -82,6 +82,8 @@ func (db *DB) IngestBlob(ctx context.Context, w *cas.Writer, opts IngestOptions)
 		pin.Release()
 		return Blob{}, nil, fmt.Errorf("record blob %s: %w", info.BLAKE3, err)
 	}
+	db.counters.ingestedBlobs.Add(1)
+	db.counters.ingestedBytes.Add(info.Size)
 	return rec, pin, nil
 }
 

@@ -1,6 +1,7 @@
 package catalog
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -50,8 +51,10 @@ type DB struct {
 	ttl    time.Duration
 	secret []byte
 
-	uploads uploadSlots
-	watch   watchers
+	uploads  uploadSlots
+	watch    watchers
+	stats    statsCache
+	counters counters
 }
 
 // Open opens (creating if needed) the catalog at path, bound to the blob
@@ -145,8 +148,24 @@ func (db *DB) RotateTokenSecret() error {
 }
 
 // update and view run fn in a read-write or read-only transaction.
-func (db *DB) update(fn func(tx *bolt.Tx) error) error { return db.bolt.Update(fn) }
-func (db *DB) view(fn func(tx *bolt.Tx) error) error   { return db.bolt.View(fn) }
+func (db *DB) update(fn func(tx *bolt.Tx) error) error {
+	err := db.bolt.Update(fn)
+	if err == nil {
+		db.stats.stale.Store(true)
+	}
+	return err
+}
+func (db *DB) view(fn func(tx *bolt.Tx) error) error { return db.bolt.View(fn) }
 
 // UploadTTL is how long an idle upload session lives.
 func (db *DB) UploadTTL() time.Duration { return db.ttl }
+
+// Ping checks that the catalog answers a read transaction (health checks).
+func (db *DB) Ping(ctx context.Context) error {
+	return db.view(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketMeta) == nil {
+			return fmt.Errorf("catalog has no meta bucket: %w", ErrInvalid)
+		}
+		return ctx.Err()
+	})
+}

@@ -17,8 +17,10 @@ type ListOptions struct {
 	NamePrefix  string
 	State       ArtifactState
 	MetadataKey string
-	// Instance selects snapshots of one instance.
+	// Instance selects snapshots of one instance, SetID those of one
+	// snapshot operation.
 	Instance string
+	SetID    cas.UUID
 	// Limit is the page size: default 100, at most 1000.
 	Limit int
 	// Cursor is the opaque Next of the previous page.
@@ -26,7 +28,10 @@ type ListOptions struct {
 }
 
 // Page is one page of a listing, in (namespace, name) order. Next is empty
-// on the last page.
+// on the last page. A page may hold fewer than Limit artifacts (even none)
+// and still have a Next: a listing examines at most ScanBudget(Limit)
+// entries per page, so a filter that matches little costs no more than one
+// that matches everything.
 type Page struct {
 	Artifacts []Artifact
 	Next      string
@@ -34,6 +39,9 @@ type Page struct {
 
 // MaxPage bounds a listing page.
 const MaxPage = 1000
+
+// ScanBudget is how many index entries one page of limit examines at most.
+func ScanBudget(limit int) int { return max(10*limit, 1000) }
 
 // ListArtifacts returns the artifacts the caller may see that match o, one
 // page at a time. It walks indexes in key order from the cursor, so its cost
@@ -55,9 +63,18 @@ func (db *DB) ListArtifacts(ctx context.Context, c Caller, o ListOptions) (Page,
 	page := Page{Artifacts: []Artifact{}}
 	err = db.view(func(tx *bolt.Tx) error {
 		m := merger{srcs: db.listSources(tx, c, o), after: after}
+		budget := ScanBudget(o.Limit)
 		for len(page.Artifacts) < o.Limit {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if budget--; budget < 0 {
+				// Out of budget: the next page resumes after the last
+				// entry examined.
+				if _, _, more := m.peek(); more && m.last != nil {
+					page.Next = base64.RawURLEncoding.EncodeToString(m.last)
+				}
+				return nil
 			}
 			key, id, ok := m.next()
 			if !ok {
@@ -96,6 +113,9 @@ func (o ListOptions) match(a *Artifact) bool {
 		}
 	}
 	if o.Instance != "" && (a.Snapshot == nil || a.Snapshot.Instance != o.Instance) {
+		return false
+	}
+	if !o.SetID.IsZero() && (a.Snapshot == nil || a.Snapshot.SetID != o.SetID) {
 		return false
 	}
 	return true
@@ -178,6 +198,7 @@ type merger struct {
 	srcs   []*source
 	after  []byte
 	seeked bool
+	last   []byte // the key next returned last
 }
 
 func (m *merger) peek() ([]byte, []byte, bool) {
@@ -206,6 +227,7 @@ func (m *merger) next() ([]byte, []byte, bool) {
 	}
 	k = append([]byte(nil), k...)
 	v = append([]byte(nil), v...)
+	m.last = k
 	for _, s := range m.srcs {
 		for s.k != nil && bytes.Equal(s.key(), k) {
 			s.advance()

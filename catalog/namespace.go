@@ -143,6 +143,9 @@ func (db *DB) DeleteNamespace(ctx context.Context, c Caller, name string) error 
 		if k, _ := tx.Bucket(bucketArtifactName).Cursor().Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) {
 			return fmt.Errorf("namespace %s still owns artifacts: %w", name, ErrConflict)
 		}
+		if err := db.dropGrantsTo(tx, name); err != nil {
+			return err
+		}
 		if err := tx.Bucket(bucketNamespaces).Delete([]byte(name)); err != nil {
 			return err
 		}

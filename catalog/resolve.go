@@ -84,6 +84,7 @@ func (db *DB) resolve(tx *bolt.Tx, c Caller, r Ref) (Resolved, error) {
 // resolveBare looks a bare name up in the caller's namespace and in system.
 func (db *DB) resolveBare(tx *bolt.Tx, c Caller, r Ref) (Resolved, error) {
 	var found []Resolved
+	var missing error // a match without the asked-for version
 	for _, ns := range uniq(c.Namespace, SystemNamespace) {
 		id, ok := artifactIDByName(tx, ns, r.Name)
 		if !ok {
@@ -91,6 +92,13 @@ func (db *DB) resolveBare(tx *bolt.Tx, c Caller, r Ref) (Resolved, error) {
 		}
 		res, err := db.resolveArtifact(tx, c, id, Ref{Kind: RefNamed, Namespace: ns, Name: r.Name, Version: r.Version})
 		if errors.Is(err, ErrNotFound) {
+			if r.Version > 0 && missing == nil {
+				if a, aerr := readableArtifact(tx, c, id); aerr == nil {
+					if _, has := a.Version(r.Version); !has {
+						missing = err
+					}
+				}
+			}
 			continue
 		}
 		if err != nil {
@@ -100,6 +108,9 @@ func (db *DB) resolveBare(tx *bolt.Tx, c Caller, r Ref) (Resolved, error) {
 	}
 	switch len(found) {
 	case 0:
+		if missing != nil {
+			return Resolved{}, missing
+		}
 		if c.IsSystem() {
 			return Resolved{}, fmt.Errorf("%q is not in namespace %s: %w", clip(r.String()), SystemNamespace, ErrNotFound)
 		}

@@ -197,10 +197,15 @@ type AppendOptions struct {
 	// At, if not negative, is the offset the caller believes the session is
 	// at; a different size is ErrConflict (the caller must ask and resume).
 	At int64
-	// KeepPartial keeps the bytes received before r failed (a stream that
-	// will resume from the new size). Without it a chunk is all or nothing.
+	// KeepPartial keeps the bytes received before r failed, for a stream
+	// that will resume from the new size; the size is also recorded every
+	// CheckpointEvery bytes, so even a crash of the daemon loses at most
+	// that much. Without it a chunk is all or nothing.
 	KeepPartial bool
 }
+
+// CheckpointEvery is how often a long KeepPartial append records its size.
+const CheckpointEvery = 64 << 20
 
 // AppendUpload appends everything r yields to the session and returns the
 // session with its new size, which is what the server acknowledges: the
@@ -211,18 +216,32 @@ func (db *DB) AppendUpload(ctx context.Context, c Caller, id cas.UUID, r io.Read
 		if o.At >= 0 && o.At != before {
 			return &OffsetError{Have: before, Want: o.At}
 		}
-		_, err := w.ReadFrom(r)
-		ferr := w.Flush()
-		if err == nil && ferr == nil {
-			return db.saveUploadSize(u, w.Size())
+		if !o.KeepPartial {
+			_, err := w.ReadFrom(r)
+			if err == nil {
+				err = w.Flush()
+			}
+			if err == nil {
+				return db.saveUploadSize(u, w.Size())
+			}
+			if terr := w.Truncate(before); terr != nil {
+				return errors.Join(err, terr)
+			}
+			return err
 		}
-		if o.KeepPartial && ferr == nil {
-			return errors.Join(err, db.saveUploadSize(u, w.Size()))
+		for {
+			n, err := w.ReadFrom(io.LimitReader(r, CheckpointEvery))
+			if ferr := w.Flush(); ferr != nil {
+				// What reached the file is unknown: keep the last checkpoint.
+				return errors.Join(err, ferr, w.Truncate(u.Size))
+			}
+			if serr := db.saveUploadSize(u, w.Size()); serr != nil || err != nil {
+				return errors.Join(err, serr)
+			}
+			if n < CheckpointEvery {
+				return nil
+			}
 		}
-		if terr := w.Truncate(before); terr != nil {
-			return errors.Join(err, ferr, terr)
-		}
-		return errors.Join(err, ferr)
 	})
 }
 
@@ -264,6 +283,10 @@ func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts Inge
 	var b Blob
 	var pin *cas.Pin
 	_, err := db.withUpload(ctx, c, id, func(u *Upload, w *cas.Writer) error {
+		if u.Declared > 0 && !opts.Expect.SizeOK {
+			// A session that declared its size must be complete.
+			opts.Expect.Size, opts.Expect.SizeOK = u.Declared, true
+		}
 		var err error
 		b, pin, err = db.IngestBlob(ctx, w, opts)
 		return err
@@ -278,11 +301,19 @@ func (db *DB) CommitUpload(ctx context.Context, c Caller, id cas.UUID, opts Inge
 	return b, pin, err
 }
 
-// DeleteUpload abandons a session and removes its data.
+// DeleteUpload abandons a session and removes its data. A session another
+// request is working on (appending, committing) is ErrConflict: its spool
+// file must not vanish under it.
 func (db *DB) DeleteUpload(ctx context.Context, c Caller, id cas.UUID) error {
-	if _, err := db.GetUpload(ctx, c, id); err != nil {
+	slot, err := db.uploads.acquire(id, db.now())
+	if err != nil {
 		return err
 	}
+	if _, err := db.GetUpload(ctx, c, id); err != nil {
+		db.uploads.forget(id, slot)
+		return err
+	}
+	db.uploads.forget(id, slot)
 	return db.endUpload(id)
 }
 

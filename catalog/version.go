@@ -87,6 +87,9 @@ func (db *DB) CheckTarget(c Caller, t Target) error {
 	return db.view(func(tx *bolt.Tx) error {
 		_, err := db.findTarget(tx, c, t)
 		if errors.Is(err, ErrNotFound) && t.Create && t.UUID.IsZero() {
+			if t.Shared && t.Namespace != SystemNamespace {
+				return fmt.Errorf("only artifacts of namespace %s can be shared with everyone; grant namespaces instead: %w", SystemNamespace, ErrForbidden)
+			}
 			return db.checkCreate(tx, c, t.Namespace, t.Name)
 		}
 		return err

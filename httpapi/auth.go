@@ -96,7 +96,7 @@ func (s *Server) parseToken(ctx context.Context, raw string) (catalog.Caller, er
 	_, err := jwt.ParseWithClaims(raw, &cl, func(*jwt.Token) (any, error) { return s.db.TokenSecret(), nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
 		jwt.WithIssuer(tokenIssuer), jwt.WithExpirationRequired(), jwt.WithTimeFunc(s.db.Now),
-		jwt.WithLeeway(5*time.Second))
+		jwt.WithLeeway(time.Second))
 	switch {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return catalog.Caller{}, errUnauthenticated("token expired")

@@ -196,51 +196,28 @@ func (s *Server) artifactEvents(w http.ResponseWriter, r *http.Request, c catalo
 	return nil
 }
 
-func (s *Server) getArtifactMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	a, err := s.artifactFromPath(r, c)
-	if err != nil {
-		return err
+// artifactMetadata is how the metadata routes reach an artifact's metadata.
+func (s *Server) artifactMetadata() metadataStore {
+	return metadataStore{
+		get: func(r *http.Request, c catalog.Caller) (catalog.Metadata, error) {
+			a, err := s.artifactFromPath(r, c)
+			return a.Metadata, err
+		},
+		set: func(r *http.Request, c catalog.Caller, key string, value []byte) error {
+			a, err := s.artifactByRef(r.Context(), c, r.PathValue("ref"), nil)
+			if err != nil {
+				return err
+			}
+			return s.db.SetArtifactMetadata(r.Context(), c, a.UUID, key, value)
+		},
+		del: func(r *http.Request, c catalog.Caller, key string) error {
+			a, err := s.artifactFromPath(r, c)
+			if err != nil {
+				return err
+			}
+			return s.db.DeleteArtifactMetadata(r.Context(), c, a.UUID, key)
+		},
 	}
-	writeJSON(w, orEmpty(a.Metadata))
-	return nil
-}
-
-func (s *Server) putArtifactMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	var body metadataBody
-	if err := decodeBody(r, &body); err != nil {
-		return err
-	}
-	if body.Key != nil {
-		return badRequest("unknown key \"key\"")
-	}
-	if err := body.check(false); err != nil {
-		return err
-	}
-	return s.setArtifactMetadata(w, r, c, r.PathValue("key"), body.Value)
-}
-
-func (s *Server) setArtifactMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller, key string, value []byte) error {
-	a, err := s.artifactByRef(r.Context(), c, r.PathValue("ref"), nil)
-	if err != nil {
-		return err
-	}
-	if err := s.db.SetArtifactMetadata(r.Context(), c, a.UUID, key, value); err != nil {
-		return err
-	}
-	writeJSON(w, nil)
-	return nil
-}
-
-func (s *Server) deleteArtifactMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	a, err := s.artifactFromPath(r, c)
-	if err != nil {
-		return err
-	}
-	if err := s.db.DeleteArtifactMetadata(r.Context(), c, a.UUID, r.PathValue("key")); err != nil {
-		return err
-	}
-	writeJSON(w, nil)
-	return nil
 }
 
 // postArtifactAction serves POST /artifacts/upload/{name} and
@@ -259,16 +236,16 @@ func (s *Server) postArtifactAction(w http.ResponseWriter, r *http.Request, c ca
 		if err := decodeBody(r, &body); err != nil {
 			return err
 		}
-		a, err := s.artifactByRef(r.Context(), c, ref, body.Namespace)
-		if err != nil {
-			return err
-		}
 		n := int64(catalog.DefaultMaxVersions)
 		if body.MaxVersions.set {
 			n = body.MaxVersions.v
 		}
 		if n < 1 || n > catalog.MaxMaxVersions {
 			return badRequest(fmt.Sprintf("max_versions must be between 1 and %d", catalog.MaxMaxVersions))
+		}
+		a, err := s.artifactByRef(r.Context(), c, ref, body.Namespace)
+		if err != nil {
+			return err
 		}
 		if _, err := s.db.SetMaxVersions(r.Context(), c, a.UUID, int(n)); err != nil {
 			return err
@@ -285,14 +262,7 @@ func (s *Server) postArtifactAction(w http.ResponseWriter, r *http.Request, c ca
 		}
 		return s.writeArtifact(w, r, &a)
 	case "metadata":
-		var body metadataBody
-		if err := decodeBody(r, &body); err != nil {
-			return err
-		}
-		if err := body.check(true); err != nil {
-			return err
-		}
-		return s.setArtifactMetadata(w, r, c, *body.Key, body.Value)
+		return s.postMetadata(s.artifactMetadata())(w, r, c)
 	}
 	return errorf(http.StatusNotFound, codeNotFound, "no route for POST "+clip(r.URL.Path))
 }

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 
@@ -133,76 +132,26 @@ func eventFilter(r *http.Request) (catalog.EventFilter, error) {
 	return f, nil
 }
 
-func (s *Server) getBlobMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	b, err := s.blobFromPath(r, c)
-	if err != nil {
-		return err
+// blobMetadata is how the metadata routes reach a blob's metadata.
+func (s *Server) blobMetadata() metadataStore {
+	return metadataStore{
+		get: func(r *http.Request, c catalog.Caller) (catalog.Metadata, error) {
+			b, err := s.blobFromPath(r, c)
+			return b.Metadata, err
+		},
+		set: func(r *http.Request, c catalog.Caller, key string, value []byte) error {
+			b, err := s.blobFromPath(r, c)
+			if err != nil {
+				return err
+			}
+			return s.db.SetBlobMetadata(r.Context(), c, b.Digest, key, value)
+		},
+		del: func(r *http.Request, c catalog.Caller, key string) error {
+			b, err := s.blobFromPath(r, c)
+			if err != nil {
+				return err
+			}
+			return s.db.DeleteBlobMetadata(r.Context(), c, b.Digest, key)
+		},
 	}
-	writeJSON(w, orEmpty(b.Metadata))
-	return nil
-}
-
-// metadataValue reads {"value": v} (PUT) or {"key": k, "value": v} (POST).
-type metadataBody struct {
-	Key   *string         `json:"key"`
-	Value json.RawMessage `json:"value"`
-}
-
-func (b *metadataBody) check(needKey bool) error {
-	if needKey && (b.Key == nil || *b.Key == "") {
-		return badRequest("no key specified")
-	}
-	if v := string(b.Value); v == "" || v == "null" || v == `""` || v == "false" || v == "0" {
-		return badRequest("no value specified")
-	}
-	return nil
-}
-
-func (s *Server) postBlobMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	var body metadataBody
-	if err := decodeBody(r, &body); err != nil {
-		return err
-	}
-	if err := body.check(true); err != nil {
-		return err
-	}
-	return s.setBlobMetadata(w, r, c, *body.Key, body.Value)
-}
-
-func (s *Server) putBlobMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	var body metadataBody
-	if err := decodeBody(r, &body); err != nil {
-		return err
-	}
-	if body.Key != nil {
-		return badRequest("unknown key \"key\"")
-	}
-	if err := body.check(false); err != nil {
-		return err
-	}
-	return s.setBlobMetadata(w, r, c, r.PathValue("key"), body.Value)
-}
-
-func (s *Server) setBlobMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller, key string, value []byte) error {
-	b, err := s.blobFromPath(r, c)
-	if err != nil {
-		return err
-	}
-	if err := s.db.SetBlobMetadata(r.Context(), c, b.Digest, key, value); err != nil {
-		return err
-	}
-	writeJSON(w, nil)
-	return nil
-}
-
-func (s *Server) deleteBlobMetadata(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
-	b, err := s.blobFromPath(r, c)
-	if err != nil {
-		return err
-	}
-	if err := s.db.DeleteBlobMetadata(r.Context(), c, b.Digest, r.PathValue("key")); err != nil {
-		return err
-	}
-	writeJSON(w, nil)
-	return nil
 }

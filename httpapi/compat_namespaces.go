@@ -108,12 +108,16 @@ func (s *Server) addKey(w http.ResponseWriter, r *http.Request, c catalog.Caller
 
 func (s *Server) updateKey(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
 	var body struct {
-		Key string `json:"key"`
+		Key     string  `json:"key"`
+		KeyName *string `json:"key_name"`
 	}
 	if err := decodeBody(r, &body); err != nil {
 		return err
 	}
 	ns, key := r.PathValue("ns"), r.PathValue("key")
+	if key == "" && body.KeyName != nil {
+		key = *body.KeyName
+	}
 	n, err := s.db.GetNamespace(r.Context(), c, ns)
 	if err != nil {
 		return err

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -69,7 +71,7 @@ func newFetcher(o FetchOptions) *fetcher {
 			return fmt.Errorf("%w (more than %d)", errTooManyRedirects, o.MaxRedirects)
 		}
 		if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
-			return fmt.Errorf("redirect to a %q URL refused", req.URL.Scheme)
+			return errRedirectScheme
 		}
 		return nil
 	}}
@@ -184,7 +186,7 @@ func classifyDialError(u *url.URL, err error) (bool, error) {
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Err != nil && !isNetError(ue.Err) {
 		return false, &apiError{status: http.StatusBadGateway, code: codeDownload,
-			msg: fmt.Sprintf("%s: %v", u.Redacted(), ue.Err), err: err}
+			msg: fmt.Sprintf("%s: %s", u.Redacted(), clientReason(ue.Err)), err: err}
 	}
 	return true, &apiError{status: http.StatusBadGateway, code: codeUnreachable,
 		msg: fmt.Sprintf("%s is unreachable: %s", u.Redacted(), netReason(err)), err: err}
@@ -195,6 +197,24 @@ func isNetError(err error) bool {
 	var oe *net.OpError
 	var de *net.DNSError
 	return errors.As(err, &ne) || errors.As(err, &oe) || errors.As(err, &de)
+}
+
+// errRedirectScheme marks a redirect to a scheme other than http(s).
+var errRedirectScheme = errors.New("redirect to a URL that is not http or https refused")
+
+// clientReason is a short, safe description of a non-network failure of a
+// request (TLS, redirects); Go's own error text is not shown to clients.
+func clientReason(err error) string {
+	var cve *tls.CertificateVerificationError
+	var uae x509.UnknownAuthorityError
+	var hne x509.HostnameError
+	switch {
+	case errors.Is(err, errRedirectScheme):
+		return errRedirectScheme.Error()
+	case errors.As(err, &cve), errors.As(err, &uae), errors.As(err, &hne):
+		return "the TLS certificate could not be verified"
+	}
+	return "the request failed"
 }
 
 // netReason is a short, safe description of a network failure.

@@ -66,6 +66,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		li := &logInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), logKey{}, li))
 		sw := &statusWriter{ResponseWriter: w}
+		body := &countingReader{r: r.Body}
+		r.Body = body
 		defer func() {
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
@@ -76,13 +78,21 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 					writeError(sw, r, s.log, errorf(http.StatusInternalServerError, codeInternal, "internal error"), false)
 				}
 			}
+			if sw.status == 0 {
+				sw.status = http.StatusOK // nothing written: net/http sends 200
+			}
 			pattern := r.Pattern
 			if pattern == "" {
 				pattern = "unmatched"
 			}
+			took := time.Since(start)
 			s.log.Info("request", "method", r.Method, "route", pattern, "status", sw.status,
-				"bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000,
+				"bytes_in", body.n, "bytes", sw.bytes, "duration_ms", float64(took.Microseconds())/1000,
 				"namespace", li.namespace, "request_id", id)
+			if s.observe != nil {
+				s.observe(RequestInfo{Method: r.Method, Route: pattern, Status: sw.status, BytesIn: body.n,
+					BytesOut: sw.bytes, Duration: took, Namespace: li.namespace})
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -97,3 +107,17 @@ func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
 	w.bytes += n
 	return n, err
 }
+
+// countingReader counts request body bytes.
+type countingReader struct {
+	r io.ReadCloser
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func (c *countingReader) Close() error { return c.r.Close() }

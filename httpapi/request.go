@@ -27,7 +27,7 @@ func decodeBody(r *http.Request, v any) error {
 		return errorf(http.StatusRequestEntityTooLarge, codeTooLarge, fmt.Sprintf("request body is larger than %d bytes", maxJSONBody))
 	}
 	if err != nil {
-		return badRequest("reading request body: " + err.Error())
+		return badRequest("the request body could not be read to its end")
 	}
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 || string(data) == "null" {

@@ -18,6 +18,7 @@ func (s *Server) routes() {
 	m.Handle("GET /auth/namespaces/{ns}/keys", s.compat(s.listKeys))
 	m.Handle("POST /auth/namespaces/{ns}/keys", s.compat(s.addKey))
 	m.Handle("PUT /auth/namespaces/{ns}/keys/{key}", s.compat(s.updateKey))
+	m.Handle("PUT /auth/namespaces/{ns}/keys", s.compat(s.updateKey)) // older clients: key_name in the body
 	m.Handle("DELETE /auth/namespaces/{ns}/keys/{key}", s.compat(s.deleteKey))
 
 	m.Handle("GET /blobs", s.compat(s.listBlobs))
@@ -26,10 +27,11 @@ func (s *Server) routes() {
 	m.Handle("GET /blobs/{uuid}/checksum/{alg}", s.compat(s.getBlobChecksum))
 	m.Handle("GET /blob_checksums/{alg}/{hash}", s.compat(s.findBlobByChecksum))
 	m.Handle("GET /blobs/{uuid}/events", s.compat(s.blobEvents))
-	m.Handle("GET /blobs/{uuid}/metadata", s.compat(s.getBlobMetadata))
-	m.Handle("POST /blobs/{uuid}/metadata", s.compat(s.postBlobMetadata))
-	m.Handle("PUT /blobs/{uuid}/metadata/{key}", s.compat(s.putBlobMetadata))
-	m.Handle("DELETE /blobs/{uuid}/metadata/{key}", s.compat(s.deleteBlobMetadata))
+	blobMeta := s.blobMetadata()
+	m.Handle("GET /blobs/{uuid}/metadata", s.compat(s.getMetadata(blobMeta)))
+	m.Handle("POST /blobs/{uuid}/metadata", s.compat(s.postMetadata(blobMeta)))
+	m.Handle("PUT /blobs/{uuid}/metadata/{key}", s.compat(s.putMetadata(blobMeta)))
+	m.Handle("DELETE /blobs/{uuid}/metadata/{key}", s.compat(s.deleteMetadata(blobMeta)))
 
 	m.Handle("GET /artifacts", s.compat(s.listArtifacts))
 	m.Handle("POST /artifacts", s.compat(s.cacheArtifact))
@@ -39,9 +41,10 @@ func (s *Server) routes() {
 	m.Handle("GET /artifacts/{ref}/versions", s.compat(s.getArtifactVersions))
 	m.Handle("DELETE /artifacts/{ref}/versions/{index}", s.compat(s.deleteArtifactVersion))
 	m.Handle("GET /artifacts/{ref}/events", s.compat(s.artifactEvents))
-	m.Handle("GET /artifacts/{ref}/metadata", s.compat(s.getArtifactMetadata))
-	m.Handle("PUT /artifacts/{ref}/metadata/{key}", s.compat(s.putArtifactMetadata))
-	m.Handle("DELETE /artifacts/{ref}/metadata/{key}", s.compat(s.deleteArtifactMetadata))
+	artMeta := s.artifactMetadata()
+	m.Handle("GET /artifacts/{ref}/metadata", s.compat(s.getMetadata(artMeta)))
+	m.Handle("PUT /artifacts/{ref}/metadata/{key}", s.compat(s.putMetadata(artMeta)))
+	m.Handle("DELETE /artifacts/{ref}/metadata/{key}", s.compat(s.deleteMetadata(artMeta)))
 	// POST /artifacts/upload/{name} and POST /artifacts/{ref}/<action> overlap
 	// (an artifact named "upload"); one handler tells them apart, with
 	// "upload" meaning the upload route as in Shaken Fist.

@@ -27,6 +27,23 @@ type Options struct {
 	Version string
 	// Fetch configures downloads from URLs.
 	Fetch FetchOptions
+	// SnapshotDirs are the node-local directories POST /v1/snapshots may
+	// read disk files from (system only). None: files are refused.
+	SnapshotDirs []string
+	// Observe, if set, is called once per request after it is served
+	// (metrics). It must not block.
+	Observe func(RequestInfo)
+}
+
+// RequestInfo describes one served request.
+type RequestInfo struct {
+	Method    string
+	Route     string // the route pattern, e.g. "GET /blobs/{uuid}/data"
+	Status    int
+	BytesIn   int64 // request body bytes read
+	BytesOut  int64 // response body bytes written
+	Duration  time.Duration
+	Namespace string // the caller's namespace, if authenticated
 }
 
 // Server serves the Shaken Fist-compatible API. Create it with New; it is
@@ -45,12 +62,18 @@ type Server struct {
 	bgCtx  context.Context
 	cancel context.CancelFunc
 
-	ready func() bool
+	ready   func() bool
+	observe func(RequestInfo)
+
+	snapshotDirs []string
+	v1Patterns   []string // every /v1 route, as registered
+	openapi      []byte   // the /openapi.json document
 }
 
 // New returns a Server for o.
 func New(o Options) *Server {
-	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version}
+	s := &Server{db: o.DB, log: o.Logger, tokenTTL: o.TokenTTL, maxChunk: o.MaxChunk, version: o.Version,
+		snapshotDirs: o.SnapshotDirs, observe: o.Observe}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -80,7 +103,7 @@ func (s *Server) Close() {
 
 // Handler returns the HTTP handler with request IDs, logging and panic
 // recovery around every route.
-func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
+func (s *Server) Handler() http.Handler { return s.middleware(s.guardV1(s.mux)) }
 
 // handlerFunc is a route that may fail; errors are written by the wrapper.
 type handlerFunc func(w http.ResponseWriter, r *http.Request, c catalog.Caller) error

@@ -49,6 +49,7 @@ type publishJSON struct {
 	Create        *bool   `json:"create"`
 	Shared        bool    `json:"shared"`
 	Note          string  `json:"note"`
+	Type          string  `json:"type"`
 }
 
 // publishLabelV1 is POST /v1/labels/{ns}/{name}: one call makes new bytes,
@@ -64,6 +65,39 @@ func (s *Server) publishLabelV1(w http.ResponseWriter, r *http.Request, c catalo
 	return s.publishV1(w, r, c, catalog.Target{Namespace: ns, Name: name, Type: catalog.TypeLabel, Create: true, SkipIfLatest: true})
 }
 
+// publishArtifactV1 is POST /v1/artifacts/{ns}/{name}: publishLabelV1 for
+// images (the default type) and other artifacts; an existing snapshot takes
+// new versions too.
+func (s *Server) publishArtifactV1(w http.ResponseWriter, r *http.Request, c catalog.Caller) error {
+	ns, name, err := pathName(r)
+	if err != nil {
+		return err
+	}
+	return s.publishV1(w, r, c, catalog.Target{Namespace: ns, Name: name, Type: catalog.TypeImage, Create: true, SkipIfLatest: true})
+}
+
+// applyType sets the type a publish asked for. The labels route takes only
+// labels; the artifacts route images and other, and snapshots that exist.
+func applyType(t *catalog.Target, typ string) error {
+	if typ == "" {
+		return nil
+	}
+	want, err := catalog.ParseArtifactType(typ)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t.Type == catalog.TypeLabel && want != catalog.TypeLabel:
+		return badRequest("this route publishes labels; use /v1/artifacts/{ns}/{name} for an " + typ)
+	case t.Type != catalog.TypeLabel && want == catalog.TypeLabel:
+		return badRequest("publish labels with POST /v1/labels/{ns}/{name}")
+	case want == catalog.TypeSnapshot:
+		t.Create = false // a snapshot is made by POST /v1/snapshots, then versioned here
+	}
+	t.Type = want
+	return nil
+}
+
 // publishV1 publishes into t from the request: a JSON body names a url, a
 // ref or an upload; any other body is the bytes themselves.
 func (s *Server) publishV1(w http.ResponseWriter, r *http.Request, c catalog.Caller, t catalog.Target) error {
@@ -77,6 +111,9 @@ func (s *Server) publishV1(w http.ResponseWriter, r *http.Request, c catalog.Cal
 			return err
 		}
 		if err := applyPublishOptions(&t, body.MaxVersions, body.Create, body.Shared); err != nil {
+			return err
+		}
+		if err := applyType(&t, body.Type); err != nil {
 			return err
 		}
 		t.Note = body.Note
@@ -95,6 +132,9 @@ func (s *Server) publishV1(w http.ResponseWriter, r *http.Request, c catalog.Cal
 			create = new(bool)
 		}
 		if err := applyPublishOptions(&t, mv, create, q.Get("shared") == "true"); err != nil {
+			return err
+		}
+		if err := applyType(&t, q.Get("type")); err != nil {
 			return err
 		}
 		if opts.Expect, err = expectDigest(q.Get("digest")); err != nil {
@@ -147,6 +187,9 @@ func expectDigest(s string) (cas.Expect, error) {
 	if err != nil || ref.Kind != catalog.RefDigest {
 		return e, badRequest(fmt.Sprintf("digest %q must be blake3:, sha256: or sha512: followed by hex", clip(s)))
 	}
+	if strings.Trim(ref.Hex, "0") == "" {
+		return e, badRequest("the all-zero digest names no content")
+	}
 	switch ref.Alg {
 	case catalog.AlgBLAKE3:
 		e.BLAKE3, err = cas.ParseDigest(ref.Hex)
@@ -154,6 +197,10 @@ func expectDigest(s string) (cas.Expect, error) {
 		e.SHA256, err = cas.ParseSHA256(ref.Hex)
 	case catalog.AlgSHA512:
 		e.SHA512, err = cas.ParseSHA512(ref.Hex)
+	}
+	if err == nil && strings.Trim(ref.Hex, "0") == "" {
+		// An all-zero digest would read as "nothing expected".
+		return e, errorf(http.StatusBadRequest, codeDigest, "an all-zero digest matches no content")
 	}
 	return e, err
 }
@@ -186,6 +233,11 @@ func (s *Server) publishFromJSON(ctx context.Context, c catalog.Caller, t catalo
 		if a, err := s.db.ArtifactByName(ctx, c, t.Namespace, t.Name); err == nil {
 			progressID = a.UUID
 		}
+		u, _ := checkURL(body.URL)
+		t.SourceURL = u.Redacted()
+		if t.Note == "" {
+			t.Note = "fetched from " + clip(u.Redacted())
+		}
 		return s.publishURL(ctx, c, progressID, body.URL, t, opts)
 	case body.Ref != "":
 		res, err := s.db.Resolve(ctx, c, body.Ref)
@@ -194,6 +246,9 @@ func (s *Server) publishFromJSON(ctx context.Context, c catalog.Caller, t catalo
 		}
 		if res.Blob == nil {
 			return catalog.Artifact{}, false, fmt.Errorf("%s has no version to point at: %w", res.Ref, catalog.ErrNotFound)
+		}
+		if err := blobMatches(res.Blob, opts.Expect); err != nil {
+			return catalog.Artifact{}, false, err
 		}
 		if t.Note == "" {
 			t.Note = "set to " + res.Ref
@@ -230,6 +285,16 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 	if err := s.db.Blobs().CheckSpace(max(r.ContentLength, 0)); err != nil {
 		return catalog.Artifact{}, false, err
 	}
+	// ?size= announces the whole stream's length: a body that ends short of
+	// it (a client that went away mid-request) never becomes a version.
+	announced := int64(-1)
+	if v := r.URL.Query().Get("size"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return catalog.Artifact{}, false, badRequest("size must be a non-negative integer")
+		}
+		announced = n
+	}
 	key := r.Header.Get(headerUploadKey)
 	if key == "" {
 		wr, err := s.db.Blobs().Create()
@@ -238,7 +303,14 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		}
 		if _, err := wr.ReadFrom(r.Body); err != nil {
 			wr.Abort()
-			return catalog.Artifact{}, false, badRequest("reading the request body: " + err.Error())
+			if errors.Is(err, cas.ErrNoSpace) {
+				return catalog.Artifact{}, false, err
+			}
+			return catalog.Artifact{}, false, badRequest("the request body could not be read to its end; nothing was published")
+		}
+		if announced >= 0 && wr.Size() != announced {
+			wr.Abort()
+			return catalog.Artifact{}, false, badRequest(fmt.Sprintf("the body has %d bytes, not the %d that size announced; nothing was published", wr.Size(), announced))
 		}
 		a, _, changed, err := s.db.Publish(ctx, c, t, wr, opts)
 		return a, changed, err
@@ -254,17 +326,18 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		}
 	}
 	if offset == 0 {
-		declared := max(r.ContentLength, 0)
-		if v, err := strconv.ParseInt(r.URL.Query().Get("size"), 10, 64); err == nil && v > 0 {
-			declared = v
-		}
+		declared := max(r.ContentLength, announced, 0)
 		_, err := s.db.CreateUpload(ctx, c, catalog.UploadSpec{ID: id, Declared: declared})
 		if err != nil && !errors.Is(err, catalog.ErrExists) {
 			return catalog.Artifact{}, false, err
 		}
 	}
-	if _, err := s.db.AppendUpload(ctx, c, id, r.Body, catalog.AppendOptions{At: offset, KeepPartial: true}); err != nil {
+	u, err := s.db.AppendUpload(ctx, c, id, r.Body, catalog.AppendOptions{At: offset, KeepPartial: true})
+	if err != nil {
 		return catalog.Artifact{}, false, err
+	}
+	if announced >= 0 && u.Size != announced {
+		return catalog.Artifact{}, false, &catalog.OffsetError{Have: u.Size, Want: announced}
 	}
 	// The client's own digest of what it sent, known only once the body
 	// ended, comes as a trailer: bytes that changed on the way are refused.
@@ -279,4 +352,17 @@ func (s *Server) publishStream(ctx context.Context, r *http.Request, c catalog.C
 		opts.Expect = mergeExpect(opts.Expect, want)
 	}
 	return s.commitInto(ctx, c, id, t, opts)
+}
+
+// blobMatches checks an existing blob against an expected digest.
+func blobMatches(b *catalog.Blob, want cas.Expect) error {
+	got := cas.Info{Sums: cas.Sums{BLAKE3: b.Digest}, Size: b.Size}
+	var err error
+	if got.SHA256, err = cas.ParseSHA256(b.SHA256); err != nil {
+		return err
+	}
+	if got.SHA512, err = cas.ParseSHA512(b.SHA512); err != nil {
+		return err
+	}
+	return cas.Check(got, want)
 }

@@ -48,6 +48,16 @@ func (s *Server) labelHistoryV1(w http.ResponseWriter, r *http.Request, c catalo
 	if err != nil {
 		return err
 	}
+	return s.writeHistory(w, r, c, &a)
+}
+
+// writeHistory writes a's events (?limit=, at most 1000), newest first.
+func (s *Server) writeHistory(w http.ResponseWriter, r *http.Request, c catalog.Caller, a *catalog.Artifact) error {
+	for k := range r.URL.Query() {
+		if k != "limit" {
+			return badRequest(fmt.Sprintf("unknown query parameter %q (this route takes limit)", clip(k)))
+		}
+	}
 	limit, err := queryInt(r, "limit")
 	if err != nil {
 		return err
@@ -76,7 +86,7 @@ func (s *Server) resolveV1(w http.ResponseWriter, r *http.Request, c catalog.Cal
 	switch {
 	case res.Artifact != nil:
 		out.Kind = "artifact"
-		a, err := s.artifactV1(r.Context(), res.Artifact)
+		a, err := s.artifactFor(r.Context(), c, res.Artifact)
 		if err != nil {
 			return err
 		}

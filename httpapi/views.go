@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
 	"github.com/sfcas/sfcas/httpapi/api"
 )
@@ -213,6 +212,3 @@ func eventViews(key string, evs []catalog.Event) []eventView {
 	}
 	return out
 }
-
-// digestUUID is the blob UUID of d as a string.
-func digestUUID(d cas.Digest) string { return d.UUID().String() }

@@ -36,13 +36,19 @@ func interspersed(app *cli.App, args []string) []string {
 		out = append(out, args[i:min(i+1+n, len(args))]...)
 		i += 1 + n
 	}
-	var fl, pos []string
+	var glob, fl, pos []string
 	for i < len(args) {
 		a := args[i]
 		switch {
 		case a == "--":
 			pos = append(pos, args[i:]...)
 			i = len(args)
+		case strings.HasPrefix(a, "-") && a != "-" && !defines(flags, a) && defines(app.Flags, a):
+			// A global flag (--output, --url...) after the command: move
+			// it in front of the command path, where urfave/cli reads it.
+			n := flagArity(app.Flags, a)
+			glob = append(glob, args[i:min(i+1+n, len(args))]...)
+			i += 1 + n
 		case strings.HasPrefix(a, "-") && a != "-":
 			n := flagArity(flags, a)
 			fl = append(fl, args[i:min(i+1+n, len(args))]...)
@@ -52,7 +58,21 @@ func interspersed(app *cli.App, args []string) []string {
 			i++
 		}
 	}
+	out = append(append([]string{out[0]}, glob...), out[1:]...)
 	return append(append(out, fl...), pos...)
+}
+
+// defines reports whether flags has the flag a token names.
+func defines(flags []cli.Flag, tok string) bool {
+	name, _, _ := strings.Cut(strings.TrimLeft(tok, "-"), "=")
+	for _, f := range flags {
+		for _, n := range f.Names() {
+			if n == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func find(cmds []*cli.Command, name string) *cli.Command {

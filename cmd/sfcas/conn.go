@@ -19,6 +19,8 @@ const (
 	defaultRoot   = "/var/lib/sfcas"
 	systemKeyFile = "system.key"
 	systemKeyName = "local"
+	// addrFileName holds the address the running daemon listens on.
+	addrFileName = "sfcas.addr"
 )
 
 // connectionFlags are the global flags of client commands. Precedence:
@@ -52,7 +54,7 @@ func newClient(c *cli.Context) (*client.Client, error) {
 			return nil, fmt.Errorf("%s is readable only by root; set SFCAS_NAMESPACE and SFCAS_KEY instead", path)
 		}
 	}
-	return client.New(client.Options{URL: c.String("url"), Namespace: ns, Key: key}), nil
+	return client.New(client.Options{URL: daemonURL(c), Namespace: ns, Key: key}), nil
 }
 
 // readKey returns the key from --key-file or SFCAS_KEY; nil if neither.
@@ -77,4 +79,18 @@ func splitRef(s string) (string, string, error) {
 		return "", "", usagef("%q: expected NAMESPACE/NAME", s)
 	}
 	return ns, name, nil
+}
+
+// daemonURL is --url or SFCAS_URL if set, else the address the daemon of
+// --root wrote, else the default.
+func daemonURL(c *cli.Context) string {
+	if c.IsSet("url") {
+		return c.String("url")
+	}
+	if b, err := os.ReadFile(filepath.Join(c.String("root"), addrFileName)); err == nil {
+		if addr := strings.TrimSpace(string(b)); addr != "" {
+			return "http://" + addr
+		}
+	}
+	return c.String("url")
 }

@@ -42,45 +42,28 @@ func defaultMountDir(dir string) string {
 	return dir
 }
 
-// mountFlags are the serve flags of the FUSE mounts.
-func mountFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "mount", Usage: "mount the read-only label view here (empty disables; default " + defaultView + " when root with /dev/fuse serves " + defaultRoot + ")",
-			EnvVars: []string{"SFCAS_MOUNT"}},
-		&cli.StringFlag{Name: "mount-as", Usage: "namespace the label view reads as (default system: everything)", EnvVars: []string{"SFCAS_MOUNT_AS"}},
-		&cli.BoolFlag{Name: "no-passthrough", Usage: "serve label view reads from the daemon instead of kernel FUSE passthrough"},
-		&cli.BoolFlag{Name: "fuse-debug", Usage: "log every FUSE request (debug level)"},
-		&cli.StringFlag{Name: "staging", Usage: "mount the writable staging mount here (empty disables; default " + defaultStaging + " when root with /dev/fuse serves " + defaultRoot + ")",
-			EnvVars: []string{"SFCAS_STAGING"}},
-		&cli.StringFlag{Name: "staging-as", Usage: "namespace staged publishes act as (default system: any namespace)", EnvVars: []string{"SFCAS_STAGING_AS"}},
-		&cli.DurationFlag{Name: "staging-lease", Usage: "how long staged data nobody holds open survives", Value: 15 * time.Minute},
-		&cli.BoolFlag{Name: "staging-allow-unlink", Usage: "let rm on the staging mount delete a label"},
-		&cli.BoolFlag{Name: "staging-allow-other", Usage: "let users other than root use the staging mount (file permissions still apply)"},
-	}
-}
-
-// Default mount points. They are the node's: only a daemon serving the
-// default store root takes them unless told, so scratch daemons (tests,
+// Default mount points. They are the node's: "auto" takes them only for a
+// daemon serving the default store root, so scratch daemons (tests,
 // benchmarks, demos) never fight over /sf.
 const (
 	defaultView    = "/sf"
 	defaultStaging = "/sf-staging"
+	autoMount      = "auto"
 )
 
-func mountConfigFrom(c *cli.Context) mountConfig {
-	dflt := func(flag, dir string) string {
-		if c.IsSet(flag) {
-			return c.String(flag)
+// resolved replaces "auto" mount points for a daemon serving root.
+func (c mountConfig) resolved(root string) mountConfig {
+	auto := func(v, dir string) string {
+		if v != autoMount {
+			return v
 		}
-		if c.String("root") != defaultRoot {
+		if root != defaultRoot {
 			return ""
 		}
 		return defaultMountDir(dir)
 	}
-	return mountConfig{View: dflt("mount", defaultView), ViewAs: c.String("mount-as"),
-		NoPassthrough: c.Bool("no-passthrough"), FUSEDebug: c.Bool("fuse-debug"),
-		Staging: dflt("staging", defaultStaging), StagingAs: c.String("staging-as"), StagingLease: c.Duration("staging-lease"),
-		AllowUnlink: c.Bool("staging-allow-unlink"), StagingOthers: c.Bool("staging-allow-other")}
+	c.View, c.Staging = auto(c.View, defaultView), auto(c.Staging, defaultStaging)
+	return c
 }
 
 // mounts are the FUSE mounts a daemon serves.

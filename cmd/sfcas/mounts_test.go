@@ -33,9 +33,10 @@ func TestServe_MountsAndUnmounts(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, serveConfig{Root: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", LogFormat: "text",
+		cfg := serveConfig{Root: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", LogFormat: "text",
 			LogLevel: slog.LevelWarn, ShutdownGrace: time.Second,
-			Mounts: mountConfig{View: view, Staging: staging, StagingLease: time.Minute}})
+			Mounts: mountConfig{View: view, Staging: staging, StagingLease: time.Minute}}
+		done <- serve(ctx, cfg, func() (serveConfig, error) { return cfg, nil })
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
@@ -84,6 +85,22 @@ func TestServe_MountsAndUnmounts(t *testing.T) {
 	}
 }
 
+// TestMountConfig_Auto checks that "auto" mount points apply only to the
+// default store root.
+func TestMountConfig_Auto(t *testing.T) {
+	c := mountConfig{View: autoMount, Staging: autoMount}
+	if got := c.resolved("/tmp/scratch"); got.View != "" || got.Staging != "" {
+		t.Errorf("auto on a scratch root: %q %q, want none", got.View, got.Staging)
+	}
+	want := defaultMountDir(defaultView)
+	if got := c.resolved(defaultRoot); got.View != want || got.Staging != defaultMountDir(defaultStaging) {
+		t.Errorf("auto on %s: %q %q", defaultRoot, got.View, got.Staging)
+	}
+	if got := (mountConfig{View: "/x", Staging: ""}).resolved(defaultRoot); got.View != "/x" || got.Staging != "" {
+		t.Errorf("explicit mount points changed: %+v", got)
+	}
+}
+
 // TestServe_MountFailureIsAnError checks that a mount that cannot be made
 // stops the start with an error naming the flag.
 func TestServe_MountFailureIsAnError(t *testing.T) {
@@ -93,8 +110,9 @@ func TestServe_MountFailureIsAnError(t *testing.T) {
 	if err := os.WriteFile(file, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	err := serve(t.Context(), serveConfig{Root: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", LogFormat: "text",
-		LogLevel: slog.LevelError, Mounts: mountConfig{View: filepath.Join(file, "sf")}})
+	cfg := serveConfig{Root: filepath.Join(dir, "store"), Listen: "127.0.0.1:0", LogFormat: "text",
+		LogLevel: slog.LevelError, Mounts: mountConfig{View: filepath.Join(file, "sf")}}
+	err := serve(t.Context(), cfg, func() (serveConfig, error) { return cfg, nil })
 	if err == nil || !strings.Contains(err.Error(), "--mount") {
 		t.Fatalf("serve with an impossible mount point: %v", err)
 	}

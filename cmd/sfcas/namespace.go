@@ -15,8 +15,9 @@ import (
 func namespaceCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "namespace",
-		Usage: "create, list and delete namespaces (system only, except list)",
+		Usage: "create, list, clean up and delete namespaces (system only, except list and cleanup of your own)",
 		Subcommands: []*cli.Command{
+			cleanupCommand(),
 			{
 				Name: "create", ArgsUsage: "NAME", Usage: "create a namespace",
 				Action: func(c *cli.Context) error {
@@ -68,6 +69,49 @@ func namespaceCommand() *cli.Command {
 			},
 		},
 	}
+}
+
+func cleanupCommand() *cli.Command {
+	return &cli.Command{
+		Name: "cleanup", ArgsUsage: "NAMESPACE",
+		Usage: "delete a namespace's artifacts, labels first; keeps what other namespaces can read unless --force",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "dry-run", Usage: "only say what would be deleted and kept"},
+			&cli.BoolFlag{Name: "force", Usage: "delete shared and granted artifacts too"},
+		},
+		Action: func(c *cli.Context) error {
+			ns, err := oneArg(c, "NAMESPACE")
+			if err != nil {
+				return err
+			}
+			cl, err := newClient(c)
+			if err != nil {
+				return err
+			}
+			rep, err := cl.Cleanup(c.Context, ns, api.CleanupRequest{DryRun: c.Bool("dry-run"), Force: c.Bool("force")})
+			if err != nil {
+				return err
+			}
+			return output(c, rep, func() { printCleanup(rep) })
+		},
+	}
+}
+
+func printCleanup(rep api.CleanupReport) {
+	verb := "deleted"
+	if rep.DryRun {
+		verb = "would delete"
+	}
+	t := newTable()
+	row(t, "ACTION", "REF", "TYPE", "WHY")
+	for _, it := range rep.Deleted {
+		row(t, verb, it.Ref, it.Type, it.Reason)
+	}
+	for _, it := range rep.Kept {
+		row(t, "keep", it.Ref, it.Type, it.Reason)
+	}
+	t.Flush()
+	fmt.Printf("%s: %d %s, %d kept, %d upload sessions abandoned\n", rep.Namespace, len(rep.Deleted), verb, len(rep.Kept), rep.Uploads)
 }
 
 func printNamespaces(nss []api.Namespace) {

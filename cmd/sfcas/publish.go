@@ -16,10 +16,12 @@ import (
 func publishCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "publish",
-		Usage:     "publish a file or URL as a label's new version, in one call",
+		Usage:     "publish a file or URL as a label's (or an image's) new version, in one call",
 		ArgsUsage: "FILE|URL",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "label", Aliases: []string{"l"}, Usage: "NAMESPACE/NAME of the label", Required: true},
+			&cli.StringFlag{Name: "label", Aliases: []string{"l"}, Usage: "NAMESPACE/NAME of the label"},
+			&cli.StringFlag{Name: "image", Usage: "NAMESPACE/NAME of an image to publish into instead of a label"},
+			&cli.StringFlag{Name: "other", Usage: "NAMESPACE/NAME of an 'other' artifact to publish into instead of a label"},
 			&cli.IntFlag{Name: "max-versions", Usage: "versions the label keeps (default 3 for a new label)"},
 			&cli.BoolFlag{Name: "shared", Usage: "let every namespace read a new label (system only)"},
 			&cli.StringFlag{Name: "digest", Usage: "digest the content must have (blake3:, sha256: or sha512:)"},
@@ -28,9 +30,21 @@ func publishCommand() *cli.Command {
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() != 1 {
-				return usagef("publish takes one FILE or URL")
+				return usagef("usage: sfcas publish FILE|URL --label NAMESPACE/NAME")
 			}
-			ns, name, err := splitRef(c.String("label"))
+			dest, typ := "", ""
+			for _, f := range []string{"label", "image", "other"} {
+				if v := c.String(f); v != "" {
+					if dest != "" {
+						return usagef("give one of --label, --image and --other")
+					}
+					dest, typ = v, f
+				}
+			}
+			if dest == "" {
+				return usagef("publish needs --label NS/NAME (or --image, --other)")
+			}
+			ns, name, err := splitRef(dest)
 			if err != nil {
 				return err
 			}
@@ -39,7 +53,7 @@ func publishCommand() *cli.Command {
 				return err
 			}
 			o := client.PublishOptions{MaxVersions: c.Int("max-versions"), Shared: c.Bool("shared"),
-				Digest: c.String("digest"), AllowExternal: c.Bool("allow-external")}
+				Digest: c.String("digest"), AllowExternal: c.Bool("allow-external"), Type: typ}
 			src := c.Args().First()
 			var p api.Published
 			if strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://") {

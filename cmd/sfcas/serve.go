@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"time"
 
+	sd "github.com/coreos/go-systemd/v22/daemon"
 	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
 	"github.com/sfcas/sfcas/httpapi"
@@ -26,6 +29,9 @@ type serveConfig struct {
 	LogLevel      slog.Level
 	MinFree       int64
 	ShutdownGrace time.Duration
+	DrainDelay    time.Duration
+	TokenTTL      time.Duration
+	SnapshotDirs  []string
 	Mounts        mountConfig
 }
 
@@ -33,28 +39,23 @@ func serveCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "serve",
 		Usage: "run the daemon: REST API (and mounts)",
-		Flags: append([]cli.Flag{
-			&cli.StringFlag{Name: "listen", Usage: "HOST:PORT of the REST API", EnvVars: []string{"SFCAS_LISTEN"}, Value: defaultListen},
-			&cli.StringFlag{Name: "log-format", Usage: "json, text or auto", EnvVars: []string{"SFCAS_LOG_FORMAT"}, Value: "auto"},
-			&cli.StringFlag{Name: "log-level", Usage: "debug, info, warn or error", EnvVars: []string{"SFCAS_LOG_LEVEL"}, Value: "info"},
-			&cli.Int64Flag{Name: "min-free", Usage: "free-space floor in bytes; writes below it fail", EnvVars: []string{"SFCAS_MIN_FREE"}, Value: 1 << 30},
-			&cli.DurationFlag{Name: "shutdown-grace", Usage: "how long SIGTERM waits for requests to finish", Value: 30 * time.Second},
-		}, mountFlags()...),
+		Description: "Settings come from flags, then SFCAS_* environment variables, then the config file\n" +
+			"(--config, SFCAS_CONFIG or " + defaultConfigFile + "), then defaults; see sfcas config show.",
+		Flags: settingFlags(),
 		Action: func(c *cli.Context) error {
-			var lvl slog.Level
-			if err := lvl.UnmarshalText([]byte(c.String("log-level"))); err != nil {
-				return usagef("--log-level: %v", err)
+			cfg, _, err := resolveConfig(c)
+			if err != nil {
+				return err
 			}
-			return serve(c.Context, serveConfig{
-				Root: c.String("root"), Listen: c.String("listen"), LogFormat: c.String("log-format"),
-				LogLevel: lvl, MinFree: c.Int64("min-free"), ShutdownGrace: c.Duration("shutdown-grace"),
-				Mounts: mountConfigFrom(c),
+			return serve(c.Context, cfg, func() (serveConfig, error) {
+				next, _, err := resolveConfig(c)
+				return next, err
 			})
 		},
 	}
 }
 
-func newLogger(format string, level slog.Level) *slog.Logger {
+func newLogger(format string, level slog.Leveler) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if format == "text" || (format == "auto" && term.IsTerminal(int(os.Stderr.Fd()))) {
 		return slog.New(slog.NewTextHandler(os.Stderr, opts))
@@ -62,9 +63,17 @@ func newLogger(format string, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 }
 
-// serve runs the daemon until ctx ends (SIGTERM or SIGINT), then drains.
-func serve(ctx context.Context, cfg serveConfig) error {
-	log := newLogger(cfg.LogFormat, cfg.LogLevel)
+// serve runs the daemon until ctx ends (SIGTERM or SIGINT), then drains:
+// /readyz answers 503, in-flight requests get cfg.ShutdownGrace to finish,
+// then connections are closed and the catalog is closed. SIGHUP calls
+// reload and applies what can change at run time (log level, free-space
+// floor). It tells systemd (Type=notify) when it is ready and stopping, and
+// feeds the watchdog while the catalog answers.
+func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, error)) error {
+	level := new(slog.LevelVar)
+	level.Set(cfg.LogLevel)
+	log := newLogger(cfg.LogFormat, level)
+	log.Debug("configuration", "config", cfg)
 	blobs, err := cas.Open(cfg.Root, cas.Options{Logger: log, MinFree: cfg.MinFree})
 	if err != nil {
 		return err
@@ -77,36 +86,128 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
-	ms, err := startMounts(ctx, cfg.Mounts, db, log)
+	ms, err := startMounts(ctx, cfg.Mounts.resolved(cfg.Root), db, log)
 	if err != nil {
 		return err
 	}
 	defer ms.unmount(log)
-	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version})
+	var ready atomic.Bool
+	m := newMetrics(log, db, blobs)
+	dirs, err := snapshotDirs(cfg.SnapshotDirs)
+	if err != nil {
+		return err
+	}
+	api := httpapi.New(httpapi.Options{DB: db, Logger: log, Version: version, TokenTTL: cfg.TokenTTL,
+		Observe: m.observe, SnapshotDirs: dirs})
+	api.SetReady(ready.Load)
 	defer api.Close()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
+	srv := &http.Server{Handler: m.handler(api.Handler()), ReadHeaderTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	go janitor(ctx, db)
+	addrFile := filepath.Join(cfg.Root, addrFileName)
+	if err := os.WriteFile(addrFile, []byte(ln.Addr().String()+"\n"), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", addrFile, err)
+	}
+	defer os.Remove(addrFile)
+
+	ready.Store(true)
+	sdNotify(log, sd.SdNotifyReady)
+	go watchdog(ctx, log, db)
 	log.Info("sfcas serving", "listen", ln.Addr().String(), "root", blobs.Root(), "version", version)
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("http server: %w", err)
-	case <-ctx.Done():
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for running := true; running; {
+		select {
+		case err := <-served:
+			return fmt.Errorf("http server: %w", err)
+		case <-hup:
+			sdNotify(log, sd.SdNotifyReloading)
+			next, err := reload()
+			if err != nil {
+				log.Error("reload refused; keeping the running configuration", "err", err)
+			} else {
+				level.Set(next.LogLevel)
+				blobs.SetMinFree(next.MinFree)
+				log.Info("configuration reloaded", "log_level", next.LogLevel, "min_free", next.MinFree)
+			}
+			sdNotify(log, sd.SdNotifyReady)
+		case <-ctx.Done():
+			running = false
+		}
 	}
-	log.Info("shutting down", "grace", cfg.ShutdownGrace)
+
+	ready.Store(false)
+	sdNotify(log, sd.SdNotifyStopping)
+	log.Info("draining", "delay", cfg.DrainDelay, "grace", cfg.ShutdownGrace)
+	time.Sleep(cfg.DrainDelay) // let load balancers see /readyz fail before the listener closes
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		log.Warn("shutdown", "err", err)
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still running after the grace period; closing their connections", "err", err)
+		srv.Close()
 	}
+	api.Close()
+	log.Info("stopped")
 	return nil
+}
+
+// sdNotify tells systemd about a state change; outside systemd it does
+// nothing.
+func sdNotify(log *slog.Logger, state string) {
+	if _, err := sd.SdNotify(false, state); err != nil {
+		log.Warn("sd_notify", "state", state, "err", err)
+	}
+}
+
+// watchdog feeds systemd's watchdog at half its interval while the catalog
+// answers; a wedged daemon stops feeding it and gets restarted.
+func watchdog(ctx context.Context, log *slog.Logger, db *catalog.DB) {
+	interval, err := sd.SdWatchdogEnabled(false)
+	if err != nil || interval == 0 {
+		return
+	}
+	t := time.NewTicker(interval / 2)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, interval/4)
+			err := db.Ping(pctx)
+			cancel()
+			if err != nil {
+				log.Error("health check failed; not feeding the watchdog", "err", err)
+				continue
+			}
+			sdNotify(log, sd.SdNotifyWatchdog)
+		}
+	}
+}
+
+// snapshotDirs checks the --snapshot-dirs directories and makes them
+// absolute.
+func snapshotDirs(in []string) ([]string, error) {
+	var out []string
+	for _, d := range in {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return nil, usagef("--snapshot-dirs %s: %v", d, err)
+		}
+		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+			return nil, usagef("--snapshot-dirs %s is not a directory", d)
+		}
+		out = append(out, abs)
+	}
+	return out, nil
 }
 
 // janitor closes idle upload writers (their data stays on disk).

@@ -75,3 +75,17 @@ func (c *Client) SetKey(ctx context.Context, ns, keyName string, secret []byte) 
 	return c.call(ctx, request{method: http.MethodPost, path: "/auth/namespaces/" + seg(ns) + "/keys",
 		json: map[string]string{"key_name": keyName, "key": string(secret)}}, nil)
 }
+
+// BackupCatalog streams a consistent copy of the daemon's catalog.db to w.
+func (c *Client) BackupCatalog(ctx context.Context, w io.Writer) (int64, error) {
+	resp, err := c.do(ctx, request{method: http.MethodGet, path: "/v1/admin/catalog"})
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	n, err := io.Copy(w, resp.Body)
+	if err == nil && resp.ContentLength >= 0 && n != resp.ContentLength {
+		err = io.ErrUnexpectedEOF
+	}
+	return n, err
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/sfcas/sfcas/httpapi/api"
 	"github.com/zeebo/blake3"
@@ -32,6 +33,17 @@ type PublishOptions struct {
 	Progress func(sent, total int64)
 	// Retries bounds how often a broken stream is resumed; default 5.
 	Retries int
+	// Type publishes into an artifact of that type ("image" or "other")
+	// instead of a label.
+	Type string
+}
+
+// base is the route a publish goes to.
+func (o PublishOptions) base(ns, name string) string {
+	if o.Type != "" && o.Type != "label" {
+		return "/v1/artifacts/" + nsName(ns, name)
+	}
+	return "/v1/labels/" + nsName(ns, name)
 }
 
 func (o PublishOptions) query(size int64) string {
@@ -53,6 +65,9 @@ func (o PublishOptions) query(size int64) string {
 	}
 	if size >= 0 {
 		q.Set("size", strconv.FormatInt(size, 10))
+	}
+	if o.Type != "" && o.Type != "label" {
+		q.Set("type", o.Type)
 	}
 	return q.Encode()
 }
@@ -146,7 +161,7 @@ func (c *Client) streamFile(ctx context.Context, f *os.File, size int64, key, ns
 	if retries <= 0 {
 		retries = 5
 	}
-	path := "/v1/labels/" + seg(ns) + "/" + seg(name) + "?" + o.query(size)
+	path := o.base(ns, name) + "?" + o.query(size)
 	var offset int64
 	for attempt := 0; ; attempt++ {
 		body := &sendReader{r: io.NewSectionReader(f, offset, size-offset), sent: offset, total: size, progress: o.Progress}
@@ -164,7 +179,17 @@ func (c *Client) streamFile(ctx context.Context, f *os.File, size int64, key, ns
 		if ctx.Err() != nil || attempt >= retries || !resumable {
 			return api.Published{}, err
 		}
+		// Back off (the daemon may be restarting), then ask where to resume.
+		select {
+		case <-ctx.Done():
+			return api.Published{}, ctx.Err()
+		case <-time.After(min(250*time.Millisecond<<attempt, 5*time.Second)):
+		}
 		if offset, err = c.uploadOffset(ctx, key); err != nil {
+			var e *Error
+			if errors.As(err, &e) && e.Status == 0 && attempt < retries {
+				continue // still unreachable: try again from the same offset
+			}
 			return api.Published{}, err
 		}
 	}
@@ -224,8 +249,11 @@ func (c *Client) publishJSON(ctx context.Context, ns, name string, body map[stri
 	if o.Digest != "" {
 		body["digest"] = o.Digest
 	}
+	if o.Type != "" && o.Type != "label" {
+		body["type"] = o.Type
+	}
 	var out api.Published
-	err := c.call(ctx, request{method: http.MethodPost, path: "/v1/labels/" + seg(ns) + "/" + seg(name), json: body}, &out)
+	err := c.call(ctx, request{method: http.MethodPost, path: o.base(ns, name), json: body}, &out)
 	return out, err
 }
 

@@ -342,6 +342,14 @@ func TestView_MountAs(t *testing.T) {
 	catalogtest.Namespace(t, db, "carol")
 	own := publishFile(t, db, alice, "mine", writeRandom(t, tmp, "a", 100))
 	hidden := publishFile(t, db, bob, "private", writeRandom(t, tmp, "b", 101))
+	publishFile(t, db, bob, "granted", writeRandom(t, tmp, "c", 102))
+	granted, err := db.ArtifactByName(ctx, bob, "bob", "granted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Grant(ctx, bob, granted.UUID, "alice"); err != nil {
+		t.Fatal(err)
+	}
 	shared := publishFile(t, db, catalogtest.System, "base", writeRandom(t, tmp, "d", 103))
 	sysArt, err := db.ArtifactByName(ctx, catalogtest.System, "system", "base")
 	if err != nil {
@@ -352,15 +360,18 @@ func TestView_MountAs(t *testing.T) {
 	}
 
 	m := testView(t, db, alice, true)
-	if got := strings.Join(readdirnames(t, m.Dir()), ","); got != ".blobs,alice,system" {
+	if got := strings.Join(readdirnames(t, m.Dir()), ","); got != ".blobs,alice,bob,system" {
 		t.Errorf("root as alice lists %q", got)
 	}
-	for _, p := range []string{"alice/mine", "system/base", ".blobs/" + own.Digest.String(), ".blobs/" + shared.Digest.String()} {
+	if got := strings.Join(readdirnames(t, filepath.Join(m.Dir(), "bob")), ","); got != "granted" {
+		t.Errorf("bob/ as alice lists %q", got)
+	}
+	for _, p := range []string{"alice/mine", "bob/granted", "system/base", ".blobs/" + own.Digest.String(), ".blobs/" + shared.Digest.String()} {
 		if _, err := os.ReadFile(filepath.Join(m.Dir(), p)); err != nil {
 			t.Errorf("alice cannot read %s: %v", p, err)
 		}
 	}
-	for _, p := range []string{"bob/private", "bob", "carol", ".blobs/" + hidden.Digest.String()} {
+	for _, p := range []string{"bob/private", "carol", ".blobs/" + hidden.Digest.String()} {
 		if err := statErr(filepath.Join(m.Dir(), p)); !errors.Is(err, syscall.ENOENT) {
 			t.Errorf("alice sees %s: %v", p, err)
 		}

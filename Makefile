@@ -42,24 +42,35 @@ lint: ## vet, gofmt, staticcheck and the import-direction check
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 	$(GO) test -count=1 -run TestImportDirections ./cmd/sfcas
 
+MOUNT   ?= /sf
+STAGING ?= /sf-staging
+
 .PHONY: demo
-demo: deps build ## start sfcas on ./var, publish a generated image, show it
+demo: deps build ## start sfcas on ./var with /sf and /sf-staging, publish a generated image, show it
 	@mkdir -p $(ROOT)
 	@if [ -f $(ROOT)/sfcas.pid ] && kill -0 $$(cat $(ROOT)/sfcas.pid) 2>/dev/null; then \
 		echo "sfcas already running (pid $$(cat $(ROOT)/sfcas.pid))"; \
 	else \
-		nohup ./bin/sfcas --root $(ROOT) serve --listen $(LISTEN) --min-free 0 --log-format json \
+		mounts="--mount= --staging="; \
+		if [ "$$(id -u)" = 0 ] && [ -c /dev/fuse ]; then mkdir -p $(MOUNT) $(STAGING); mounts="--mount $(MOUNT) --staging $(STAGING)"; \
+		else echo "not root or no /dev/fuse: running without the mounts"; fi; \
+		nohup ./bin/sfcas --root $(ROOT) serve --listen $(LISTEN) --min-free 0 --log-format json $$mounts \
 			>$(ROOT)/sfcas.log 2>&1 & echo $$! >$(ROOT)/sfcas.pid; \
 	fi
 	@for i in $$(seq 50); do curl -fsS http://$(LISTEN)/readyz >/dev/null 2>&1 && break; sleep 0.2; done
+	@curl -fsS http://$(LISTEN)/readyz >/dev/null || { tail -5 $(ROOT)/sfcas.log; exit 1; }
 	@qemu-img create -q -f qcow2 $(ROOT)/demo.qcow2 1G && qemu-io -c 'write -P 0x5f 0 4M' $(ROOT)/demo.qcow2 >/dev/null
 	SFCAS_URL=http://$(LISTEN) ./bin/sfcas --root $(ROOT) publish $(ROOT)/demo.qcow2 --label system/demo
 	SFCAS_URL=http://$(LISTEN) ./bin/sfcas --root $(ROOT) label show system/demo
+	@if mountpoint -q $(MOUNT); then \
+		echo; echo "+ ls -l $(MOUNT)/system"; ls -l $(MOUNT)/system; \
+		echo "+ qemu-img info $(MOUNT)/system/demo"; qemu-img info $(MOUNT)/system/demo | head -3; fi
 	@echo
 	@echo "sfcas is running (pid $$(cat $(ROOT)/sfcas.pid), log $(ROOT)/sfcas.log). Try:"
 	@echo "  export SFCAS_URL=http://$(LISTEN) SFCAS_ROOT=$(ROOT)"
 	@echo "  ./bin/sfcas label history system/demo"
-	@echo "Stop it with: make stop"
+	@if mountpoint -q $(STAGING); then echo "  cp some.qcow2 $(STAGING)/system/my-image && ls -l $(MOUNT)/system"; fi
+	@echo "Stop it (and unmount) with: make stop"
 
 PREFIX  ?= /usr/local
 DESTDIR ?=
@@ -76,8 +87,9 @@ install: build ## install the binary, systemd unit, default config, completions 
 	@echo "installed; now: systemctl daemon-reload && systemctl enable --now sfcas"
 
 .PHONY: stop
-stop: ## stop the daemon make demo started
-	@if [ -f $(ROOT)/sfcas.pid ]; then kill $$(cat $(ROOT)/sfcas.pid) 2>/dev/null || true; rm -f $(ROOT)/sfcas.pid; fi
+stop: ## stop the daemon make demo started (it unmounts its mounts)
+	@if [ -f $(ROOT)/sfcas.pid ]; then pid=$$(cat $(ROOT)/sfcas.pid); kill $$pid 2>/dev/null || true; \
+		for i in $$(seq 100); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; rm -f $(ROOT)/sfcas.pid; fi
 
 .PHONY: bench
 bench: deps build ## run the benchmarks in bench/ and print one table

@@ -47,7 +47,9 @@ func (e *env) start(ctx context.Context, extra []string) error {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	args := append([]string{"--root", e.root, "serve", "--listen", addr, "--min-free", "0", "--log-level", "warn"}, extra...)
+	// No mounts unless a benchmark asks (serve mounts /sf by default as root).
+	args := append([]string{"--root", e.root, "serve", "--listen", addr, "--min-free", "0", "--log-level", "warn",
+		"--mount=", "--staging="}, extra...) // explicit, whatever the defaults
 	e.daemon = exec.Command(e.bin, args...)
 	e.daemon.Stderr = os.Stderr
 	if err := e.daemon.Start(); err != nil {
@@ -64,6 +66,12 @@ func (e *env) start(ctx context.Context, extra []string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("daemon did not become ready at %s", e.url)
+}
+
+// restart stops the daemon and starts it again with extra serve flags.
+func (e *env) restart(ctx context.Context, extra []string) error {
+	e.close()
+	return e.start(ctx, extra)
 }
 
 func (e *env) close() {

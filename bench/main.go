@@ -27,6 +27,8 @@ type benchmark struct {
 func benchmarks() []benchmark {
 	return []benchmark{
 		{"publish", benchPublish},
+		{"view", benchView},
+		{"staging", benchStaging},
 		{"list", benchList},
 	}
 }

@@ -77,6 +77,15 @@ func settings() []setting {
 		{"scrub.interval", kDuration, "168h", "pause between background scrub passes (0: no background scrub)", dur(func(c *serveConfig) *time.Duration { return &c.Schedule.ScrubInterval })},
 		{"scrub.rate", kBytes, "64MiB", "bytes per second a scrub reads", i64(func(c *serveConfig) *int64 { return &c.Schedule.ScrubRate })},
 		{"token_ttl", kDuration, "15m", "lifetime of API tokens", dur(func(c *serveConfig) *time.Duration { return &c.TokenTTL })},
+		{"mount", kString, "auto", "label view mount point; auto is " + defaultView + " when root with /dev/fuse serves " + defaultRoot + "; empty disables", str(func(c *serveConfig) *string { return &c.Mounts.View })},
+		{"mount_as", kString, "", "namespace the label view reads as (empty: system, everything)", str(func(c *serveConfig) *string { return &c.Mounts.ViewAs })},
+		{"no_passthrough", kBool, "false", "serve label view reads from the daemon instead of kernel FUSE passthrough", func(c *serveConfig, v any) { c.Mounts.NoPassthrough = v.(bool) }},
+		{"fuse_debug", kBool, "false", "log every FUSE request (debug level)", func(c *serveConfig, v any) { c.Mounts.FUSEDebug = v.(bool) }},
+		{"staging", kString, "auto", "staging mount point; auto is " + defaultStaging + " when root with /dev/fuse serves " + defaultRoot + "; empty disables", str(func(c *serveConfig) *string { return &c.Mounts.Staging })},
+		{"staging_as", kString, "", "namespace staged publishes act as (empty: system, any namespace)", str(func(c *serveConfig) *string { return &c.Mounts.StagingAs })},
+		{"staging_lease", kDuration, "15m", "how long staged data nobody holds open survives", dur(func(c *serveConfig) *time.Duration { return &c.Mounts.StagingLease })},
+		{"staging_allow_unlink", kBool, "false", "let rm on the staging mount delete a label", func(c *serveConfig, v any) { c.Mounts.AllowUnlink = v.(bool) }},
+		{"staging_allow_other", kBool, "false", "let users other than root use the staging mount (file permissions still apply)", func(c *serveConfig, v any) { c.Mounts.StagingOthers = v.(bool) }},
 	}
 }
 

@@ -38,6 +38,7 @@ func newApp() *cli.App {
 		Flags:   connectionFlags(),
 		Commands: []*cli.Command{
 			serveCommand(),
+			mountCommand(),
 			publishCommand(),
 			labelCommand(),
 			blobCommand(),

@@ -26,7 +26,7 @@ type metrics struct {
 	bytesOut *prometheus.CounterVec
 }
 
-func newMetrics(log *slog.Logger, db *catalog.DB, blobs *cas.Store) *metrics {
+func newMetrics(log *slog.Logger, db *catalog.DB, blobs *cas.Store, ms mounts) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sfcas_http_requests_total",
@@ -40,7 +40,7 @@ func newMetrics(log *slog.Logger, db *catalog.DB, blobs *cas.Store) *metrics {
 	}
 	m.reg.MustRegister(m.requests, m.duration, m.bytesIn, m.bytesOut,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{log: log, db: db, blobs: blobs})
+		&storeCollector{log: log, db: db, blobs: blobs}, mountCollector(ms))
 	return m
 }
 
@@ -147,4 +147,41 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descFree, float64(free))
 	}
 	gauge(descFloor, float64(c.blobs.MinFree()))
+}
+
+// mountCollector reports what the FUSE mounts did, by mount point.
+type mountCollector mounts
+
+var (
+	descFUSEOpens       = prometheus.NewDesc("sfcas_fuse_opens_total", "Files opened through the label view.", []string{"mount"}, nil)
+	descFUSEPassthrough = prometheus.NewDesc("sfcas_fuse_passthrough_opens_total", "Label view opens the kernel reads through passthrough.", []string{"mount"}, nil)
+	descFUSEReads       = prometheus.NewDesc("sfcas_fuse_daemon_reads_total", "READ requests the daemon served itself (no passthrough).", []string{"mount"}, nil)
+	descFUSERefused     = prometheus.NewDesc("sfcas_fuse_refused_opens_total", "Label view opens answered EIO (damaged or missing blobs).", []string{"mount"}, nil)
+	descFUSECommits     = prometheus.NewDesc("sfcas_staging_commits_total", "Staging writes published as versions.", []string{"mount"}, nil)
+	descFUSECommitFails = prometheus.NewDesc("sfcas_staging_refused_commits_total", "Staging commits refused (close or rename failed).", []string{"mount"}, nil)
+	descFUSEBytes       = prometheus.NewDesc("sfcas_staging_committed_bytes_total", "Bytes committed through the staging mount.", []string{"mount"}, nil)
+	descFUSEPassOn      = prometheus.NewDesc("sfcas_fuse_passthrough_active", "1 if the label view uses kernel passthrough.", []string{"mount"}, nil)
+)
+
+func (mountCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descFUSEOpens, descFUSEPassthrough, descFUSEReads, descFUSERefused,
+		descFUSECommits, descFUSECommitFails, descFUSEBytes, descFUSEPassOn} {
+		ch <- d
+	}
+}
+
+func (mc mountCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, m := range mc {
+		st, dir := m.Stats(), m.Dir()
+		for d, v := range map[*prometheus.Desc]int64{descFUSEOpens: st.Opens, descFUSEPassthrough: st.PassthroughOpens,
+			descFUSEReads: st.DaemonReads, descFUSERefused: st.RefusedOpens, descFUSECommits: st.Commits,
+			descFUSECommitFails: st.RefusedCommits, descFUSEBytes: st.CommittedBytes} {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), dir)
+		}
+		on := 0.0
+		if m.Passthrough() {
+			on = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descFUSEPassOn, prometheus.GaugeValue, on, dir)
+	}
 }

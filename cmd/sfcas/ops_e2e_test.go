@@ -85,18 +85,21 @@ format = "json"
 	}
 }
 
-// TestOps_SIGTERMDrains: SIGTERM during an upload makes /readyz answer 503,
-// lets the upload finish or fail with a clear error, exits 0, and leaves a
-// catalog that reopens cleanly with the upload resumable.
+// TestOps_SIGTERMDrains: SIGTERM during an upload and a staging write makes
+// /readyz answer 503, lets both finish or fail with a clear error, unmounts
+// the mounts, exits 0, and leaves a catalog that reopens cleanly with the
+// upload resumable and nothing half-published.
 func TestOps_SIGTERMDrains(t *testing.T) {
-	root := t.TempDir()
-	d := &daemon{t: t, root: root, args: []string{"--drain-delay", "3s", "--shutdown-grace", "2s"}}
+	root, view, stage := t.TempDir(), t.TempDir(), t.TempDir()
+	d := &daemon{t: t, root: root, args: []string{"--drain-delay", "3s", "--shutdown-grace", "2s", "--mount", view, "--staging", stage}}
 	d.start()
 	sf := newSFClient(t, d.url, "system", d.systemKey())
 	if err := sf.authenticate(); err != nil {
 		t.Fatal(err)
 	}
 	data := randomBytes(t, 8<<20)
+
+	// A streamed publish, cut by the shutdown.
 	key := "3d9b7c1e-2f4a-4b6c-8d0e-1f2a3b4c5d6e"
 	pr, pw := io.Pipe()
 	req, _ := http.NewRequest("POST", d.url+"/v1/labels/system/draining", pr)
@@ -114,9 +117,19 @@ func TestOps_SIGTERMDrains(t *testing.T) {
 		result <- fmt.Sprintf("%d %s", resp.StatusCode, b)
 	}()
 	pw.Write(data[:3<<20])
-	time.Sleep(200 * time.Millisecond)
-	d.cmd.Process.Signal(syscall.SIGTERM)
 
+	// A staging write (dd from a pipe), also cut by the shutdown.
+	dd := exec.Command("dd", "of="+filepath.Join(stage, "system", "staged"), "bs=64k", "status=none")
+	ddIn, _ := dd.StdinPipe()
+	var ddErr bytes.Buffer
+	dd.Stderr = &ddErr
+	if err := dd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ddIn.Write(data[:2<<20])
+	time.Sleep(200 * time.Millisecond)
+
+	d.cmd.Process.Signal(syscall.SIGTERM)
 	saw503 := false
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline) && !saw503; time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(d.url + "/readyz"); err == nil {
@@ -128,22 +141,37 @@ func TestOps_SIGTERMDrains(t *testing.T) {
 		t.Fatal("/readyz never answered 503 while draining")
 	}
 	pw.Write(data[3<<20 : 4<<20]) // still flowing during the grace period
-	err := d.cmd.Wait()
-	if err != nil {
+	ddIn.Write(data[2<<20 : 3<<20])
+	if err := d.cmd.Wait(); err != nil {
 		t.Fatalf("daemon exit after SIGTERM: %v (want status 0)\n%s", err, d.logText())
 	}
+	d.cmd = nil
 	pw.CloseWithError(io.ErrUnexpectedEOF)
 	if r := <-result; strings.HasPrefix(r, "200") {
 		t.Fatalf("an upload cut by shutdown was published: %s", r)
 	}
-	d.cmd = nil
+	ddIn.Close()
+	if err := dd.Wait(); err == nil {
+		t.Fatal("dd succeeded although the staging mount went away under it")
+	} else if ddErr.Len() == 0 {
+		t.Fatalf("dd failed without saying why: %v", err)
+	}
+	mountinfo, _ := os.ReadFile("/proc/self/mountinfo")
+	for _, dir := range []string{view, stage} {
+		if strings.Contains(string(mountinfo), " "+dir+" ") {
+			t.Fatalf("%s is still mounted after the daemon exited", dir)
+		}
+	}
 
 	d.start()
 	t.Cleanup(d.stop)
 	sf.base, sf.token = d.url, ""
 	u := sf.must("GET", "/v1/uploads/"+key, nil)
-	if off := int(u["offset"].(float64)); off != 4<<20 && off != 3<<20 {
-		t.Fatalf("after the restart the upload is at %d, want what arrived before the shutdown", off)
+	if off := int(u["offset"].(float64)); off < 3<<20 || off > 4<<20 {
+		t.Fatalf("after the restart the upload is at %d, want what arrived before the shutdown (3 to 4 MiB)", off)
+	}
+	if _, err := sf.call("GET", "/label/system/staged", nil); err == nil {
+		t.Fatal("the staging write cut by the shutdown was published")
 	}
 	checkBlobTree(t, root)
 }
@@ -170,7 +198,8 @@ func TestOps_SIGHUPReloads(t *testing.T) {
 // TestOps_Metrics: counters move after a publish and a read; promtool
 // accepts the exposition.
 func TestOps_Metrics(t *testing.T) {
-	d := startDaemon(t, "")
+	view, stage := t.TempDir(), t.TempDir()
+	d := startDaemon(t, "", "--mount", view, "--staging", stage)
 	scrape := func() string {
 		resp, err := http.Get(d.url + "/metrics")
 		if err != nil {
@@ -189,6 +218,13 @@ func TestOps_Metrics(t *testing.T) {
 	if _, e, code := d.cli(nil, "blob", "get", "system/metrics", "-O", filepath.Join(t.TempDir(), "out")); code != 0 {
 		t.Fatal(e)
 	}
+	// Through the mounts: one staged publish, one read through the view.
+	if out, err := exec.Command("cp", img, filepath.Join(stage, "system", "staged")).CombinedOutput(); err != nil {
+		t.Fatalf("cp into staging: %v %s", err, out)
+	}
+	if out, err := exec.Command("cmp", img, filepath.Join(view, "system", "staged")).CombinedOutput(); err != nil {
+		t.Fatalf("cmp through the view: %v %s", err, out)
+	}
 	for _, args := range [][]string{{"gc", "--online"}, {"scrub", "--online"}} {
 		if _, e, code := d.cli(nil, args...); code != 0 {
 			t.Fatalf("sfcas %v: %d %s", args, code, e)
@@ -204,14 +240,17 @@ func TestOps_Metrics(t *testing.T) {
 	for _, want := range []string{
 		`sfcas_http_requests_total{code="200",method="POST",route="POST /v1/labels/{ns}/{name}"} 1`,
 		`sfcas_http_response_bytes_total{route="GET /v1/blobs/{digest}/data"} 2.097152e+06`,
-		"sfcas_ingested_bytes_total 2.097152e+06",
+		"sfcas_ingested_bytes_total 4.194304e+06", // the API publish and the staged one (same bytes)
 		"sfcas_blobs 1",
-		`sfcas_artifacts{type="label"} 1`,
+		`sfcas_artifacts{type="label"} 2`,
 		"sfcas_free_bytes ",
 		"sfcas_gc_runs_total 1",
 		"sfcas_scrub_checked_blobs_total 1",
 		"sfcas_scrub_checked_bytes_total 2.097152e+06",
 		"sfcas_catalog_stats_up 1",
+		`sfcas_staging_commits_total{mount="` + stage + `"} 1`,
+		`sfcas_staging_committed_bytes_total{mount="` + stage + `"} 2.097152e+06`,
+		`sfcas_fuse_opens_total{mount="` + view + `"} 1`,
 	} {
 		if !strings.Contains(after, want) {
 			t.Errorf("metrics lack %q", want)

@@ -33,6 +33,7 @@ type serveConfig struct {
 	TokenTTL      time.Duration
 	SnapshotDirs  []string
 	Schedule      scheduleConfig
+	Mounts        mountConfig
 }
 
 func serveCommand() *cli.Command {
@@ -86,8 +87,13 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
+	ms, err := startMounts(ctx, cfg.Mounts.resolved(cfg.Root), db, log)
+	if err != nil {
+		return err
+	}
+	defer ms.unmount(log)
 	var ready atomic.Bool
-	m := newMetrics(log, db, blobs)
+	m := newMetrics(log, db, blobs, ms)
 	dirs, err := snapshotDirs(cfg.SnapshotDirs)
 	if err != nil {
 		return err

@@ -1,56 +1,41 @@
 package fusefs
 
 import (
-	"encoding/json"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
 
-	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
 	"github.com/sfcas/sfcas/catalog/catalogtest"
-	bolt "go.etcd.io/bbolt"
 )
 
-// quarantine marks blob d quarantined in the catalog file at root, as a
-// scrub that found it damaged would. The catalog has no call for that yet,
-// so it edits the blob record in the bbolt file while no DB holds it.
-func quarantine(t *testing.T, root string, d cas.Digest) {
-	t.Helper()
-	b, err := bolt.Open(filepath.Join(root, "catalog.db"), 0o600, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	err = b.Update(func(tx *bolt.Tx) error {
-		bucket := tx.Bucket([]byte("blobs"))
-		var rec map[string]any
-		if err := json.Unmarshal(bucket.Get(d[:]), &rec); err != nil {
-			return err
-		}
-		rec["state"] = string(catalog.BlobQuarantined)
-		v, err := json.Marshal(rec)
-		if err != nil {
-			return err
-		}
-		return bucket.Put(d[:], v)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
+// TestView_QuarantinedBlobIsEIO: a blob scrub found damaged answers EIO
+// through every path that names it (never its bytes), a healthy label next
+// to it still reads, and publishing the same bytes again heals the view.
 func TestView_QuarantinedBlobIsEIO(t *testing.T) {
-	root := t.TempDir()
-	db := catalogtest.OpenAt(t, root)
+	db := catalogtest.Open(t)
 	src := writeRandom(t, t.TempDir(), "src", 1<<20)
 	b := publishFile(t, db, catalogtest.System, "bad", src)
 	publishFile(t, db, catalogtest.System, "good", writeRandom(t, t.TempDir(), "ok", 1000))
-	db.Close()
-	quarantine(t, root, b.Digest)
-	db = catalogtest.OpenAt(t, root)
+
+	// Flip one byte of the stored blob; scrub finds it and quarantines it.
+	p := db.Blobs().Path(b.Digest)
+	os.Chmod(p, 0o644)
+	f, err := os.OpenFile(p, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := make([]byte, 1)
+	f.ReadAt(one, 4096)
+	f.WriteAt([]byte{one[0] ^ 0xff}, 4096)
+	f.Close()
+	rep, err := db.Scrub(context.Background(), catalog.ScrubOptions{Restart: true})
+	if err != nil || len(rep.Quarantined) != 1 {
+		t.Fatalf("scrub: %+v, %v", rep, err)
+	}
 
 	m := testView(t, db, catalog.Caller{}, true)
 	for _, p := range []string{"system/bad", "system/bad@1", ".blobs/" + b.Digest.String()} {
@@ -64,5 +49,12 @@ func TestView_QuarantinedBlobIsEIO(t *testing.T) {
 	}
 	if _, err := os.ReadFile(filepath.Join(m.Dir(), "system", "good")); err != nil {
 		t.Errorf("a healthy label next to it: %v", err)
+	}
+
+	// The same bytes published again heal the blob; the view serves them.
+	publishFile(t, db, catalogtest.System, "bad", src)
+	want, _ := os.ReadFile(src)
+	if got, err := os.ReadFile(filepath.Join(m.Dir(), "system", "bad")); err != nil || string(got) != string(want) {
+		t.Fatalf("after healing: %v", err)
 	}
 }

@@ -309,8 +309,9 @@ func sparsify(t *testing.T, p string) {
 func TestView_DamagedBlobIsEIO(t *testing.T) {
 	db := catalogtest.Open(t)
 	tmp := t.TempDir()
-	short := publishFile(t, db, catalogtest.System, "short", writeRandom(t, tmp, "a", 64<<10))
-	gone := publishFile(t, db, catalogtest.System, "gone", writeRandom(t, tmp, "b", 64<<10))
+	shortSrc, goneSrc := writeRandom(t, tmp, "a", 64<<10), writeRandom(t, tmp, "b", 64<<10)
+	short := publishFile(t, db, catalogtest.System, "short", shortSrc)
+	gone := publishFile(t, db, catalogtest.System, "gone", goneSrc)
 	m := testView(t, db, catalog.Caller{}, true)
 	p := db.Blobs().Path(short.Digest)
 	if err := os.Chmod(p, 0o644); err != nil {
@@ -330,6 +331,16 @@ func TestView_DamagedBlobIsEIO(t *testing.T) {
 	}
 	if n := db.Blobs().PinCount(); n != 0 {
 		t.Errorf("%d pins left after refused opens", n)
+	}
+	// Publishing the same bytes puts good copies back (and leaves the
+	// store consistent for the cleanup's fsck).
+	publishFile(t, db, catalogtest.System, "short", shortSrc)
+	publishFile(t, db, catalogtest.System, "gone", goneSrc)
+	for name, src := range map[string]string{"short": shortSrc, "gone": goneSrc} {
+		want, _ := os.ReadFile(src)
+		if got, err := os.ReadFile(filepath.Join(m.Dir(), "system", name)); err != nil || string(got) != string(want) {
+			t.Errorf("%s after republishing: %v", name, err)
+		}
 	}
 }
 

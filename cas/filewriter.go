@@ -26,6 +26,13 @@ type fileWriter struct {
 	in    chan fwReq
 	err   atomic.Pointer[error] // first failure, readable without a flush
 	quit  chan struct{}
+	// end is where the bytes written so far end. An all-zero chunk at or
+	// beyond it is not written: that range of the file is a hole already,
+	// so blobs of disk images stay sparse; the file is only extended (a
+	// cheap ftruncate) so that it still reads back as zeros. size is the
+	// file's length. Only the goroutine touches them, except while it is
+	// idle after a flush (Writer.Truncate).
+	end, size int64
 }
 
 type fwReq struct {
@@ -33,8 +40,8 @@ type fwReq struct {
 	flush chan error
 }
 
-func newFileWriter(s *Store, f *os.File) *fileWriter {
-	fw := &fileWriter{f: f, store: s, in: make(chan fwReq, chunksInFlight), quit: make(chan struct{})}
+func newFileWriter(s *Store, f *os.File, end int64) *fileWriter {
+	fw := &fileWriter{f: f, store: s, in: make(chan fwReq, chunksInFlight), quit: make(chan struct{}), end: end, size: end}
 	go fw.run()
 	return fw
 }
@@ -45,9 +52,7 @@ func (fw *fileWriter) run() {
 	for req := range fw.in {
 		if c := req.c; c != nil {
 			if fw.failed() == nil {
-				if _, err := fw.f.WriteAt(c.buf, c.off); err != nil {
-					fw.fail(mapNoSpace(err))
-				}
+				fw.put(c)
 				sinceWriteback += int64(len(c.buf))
 				sinceCheck += int64(len(c.buf))
 			}
@@ -67,6 +72,26 @@ func (fw *fileWriter) run() {
 			req.flush <- fw.failed()
 		}
 	}
+}
+
+// put writes c, or only extends the file if c is zeros over a hole.
+func (fw *fileWriter) put(c *chunk) {
+	end := c.off + int64(len(c.buf))
+	if c.off >= fw.end && fw.store.isZero(c.buf) {
+		if end > fw.size {
+			if err := fw.f.Truncate(end); err != nil {
+				fw.fail(mapNoSpace(err))
+				return
+			}
+			fw.size = end
+		}
+		return
+	}
+	if _, err := fw.f.WriteAt(c.buf, c.off); err != nil {
+		fw.fail(mapNoSpace(err))
+		return
+	}
+	fw.end, fw.size = max(fw.end, end), max(fw.size, end)
 }
 
 func (fw *fileWriter) fail(err error) {

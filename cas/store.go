@@ -1,6 +1,7 @@
 package cas
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ type Store struct {
 	minFree atomic.Int64 // the free-space floor; SetMinFree changes it at run time
 	pins    *pins
 	chunks  *sync.Pool
+	zeros   []byte // chunkSize zero bytes, never written to
 }
 
 // Open opens (creating if needed) the store rooted at root.
@@ -48,7 +50,7 @@ func Open(root string, opts Options) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{root: abs, log: log, pins: newPins(), chunks: newChunkFree()}
+	s := &Store{root: abs, log: log, pins: newPins(), chunks: newChunkFree(), zeros: make([]byte, chunkSize)}
 	s.minFree.Store(opts.MinFree)
 	return s, nil
 }
@@ -200,3 +202,6 @@ func (s *Store) FreeBytes() (int64, error) { return freeBytes(s.root) }
 
 // MinFree returns the free-space floor.
 func (s *Store) MinFree() int64 { return s.minFree.Load() }
+
+// isZero reports whether b (at most chunkSize bytes) is all zero bytes.
+func (s *Store) isZero(b []byte) bool { return bytes.Equal(b, s.zeros[:len(b)]) }

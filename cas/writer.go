@@ -48,7 +48,7 @@ func (s *Store) newWriter(f *os.File, spool bool, size int64) *Writer {
 		pool: newChunkPool(s.chunks), sum: newSummer(), size: size,
 	}
 	w.pending = w.pending.add(0, size)
-	w.fw = newFileWriter(s, f)
+	w.fw = newFileWriter(s, f, size)
 	return w
 }
 
@@ -205,6 +205,7 @@ func (w *Writer) Truncate(size int64) error {
 	if err := w.f.Truncate(size); err != nil {
 		return fmt.Errorf("truncate %s: %w", w.path, mapNoSpace(err))
 	}
+	w.fw.end, w.fw.size = min(w.fw.end, size), size // the file writer is idle after the flush
 	switch {
 	case size == 0:
 		w.invalidate()

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/sfcas/sfcas/cas"
@@ -342,4 +343,66 @@ func TestDigest_ParseAndUUID(t *testing.T) {
 	if _, err := cas.ParseUUID("not-a-uuid-at-all-not-a-uuid-at-all"); err == nil {
 		t.Fatal("ParseUUID accepted junk")
 	}
+}
+
+// TestWriter_SparseZeros: runs of zeros are holes in the stored blob, which
+// still reads back (and hashes) as the bytes written, in streams, at the
+// tail, and after a truncation.
+func TestWriter_SparseZeros(t *testing.T) {
+	s := castest.New(t)
+	const mb = 1 << 20
+	data := append(append(castest.RandomBytes(t, mb), make([]byte, 16*mb)...), castest.RandomBytes(t, mb)...)
+	data = append(data, make([]byte, 3*mb+5)...) // zeros at the tail too
+	info := castest.Put(t, s, data)
+	if info.Sums != sumsOf(data) || info.Size != int64(len(data)) {
+		t.Fatal("sparse blob hashes differently")
+	}
+	if !bytes.Equal(readAll(t, s, info.BLAKE3), data) {
+		t.Fatal("sparse blob reads back other bytes")
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(s.Path(info.BLAKE3), &st); err != nil {
+		t.Fatal(err)
+	}
+	if allocated := st.Blocks * 512; allocated > 4*mb {
+		t.Fatalf("blob of %d bytes with 19 MiB of zeros allocates %d bytes; want holes", len(data), allocated)
+	}
+
+	// Zeros written over data are written, not skipped.
+	w, _ := s.Create()
+	w.Write(castest.RandomBytes(t, 2*mb))
+	w.WriteAt(make([]byte, mb), 0)
+	model := append(make([]byte, mb), make([]byte, mb)...)
+	copy(model[mb:], readBackTail(t, w, mb, mb))
+	info2, pin, err := w.Commit(t.Context(), cas.Expect{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin.Release()
+	if got := readAll(t, s, info2.BLAKE3); !bytes.Equal(got[:mb], make([]byte, mb)) || info2.Sums != sumsOf(got) {
+		t.Fatal("zeros over data were lost")
+	}
+
+	// A zero tail beyond a truncation reads back as zeros before commit.
+	w, _ = s.Create()
+	w.Write(castest.RandomBytes(t, mb))
+	w.Truncate(mb / 2)
+	w.WriteAt(make([]byte, 2*mb), mb)
+	buf := make([]byte, 3*mb)
+	if n, err := w.ReadAt(buf, 0); n != 3*mb || err != nil && err != io.EOF {
+		t.Fatalf("read back %d bytes: %v", n, err)
+	}
+	if !bytes.Equal(buf[mb/2:], make([]byte, 3*mb-mb/2)) {
+		t.Fatal("a truncated then zero-extended range reads back non-zero")
+	}
+	w.Abort()
+}
+
+func readBackTail(t *testing.T, w *cas.Writer, off, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := w.ReadAt(b, int64(off)); err != nil && err != io.EOF {
+		t.Fatal(err)
+	}
+	return b
 }

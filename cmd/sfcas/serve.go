@@ -84,6 +84,7 @@ func serve(ctx context.Context, cfg serveConfig, reload func() (serveConfig, err
 		return err
 	}
 	defer db.Close()
+	removeTempLeftovers(blobs, log)
 	if err := ensureSystemKey(ctx, db, cfg.Root, log); err != nil {
 		return err
 	}
@@ -255,4 +256,26 @@ func ensureSystemKey(ctx context.Context, db *catalog.DB, root string, log *slog
 	}
 	log.Info("wrote the system key", "path", path)
 	return nil
+}
+
+// removeTempLeftovers deletes the anonymous temp files a crashed daemon left
+// in tmp/. With the catalog open (bbolt holds an exclusive lock) no other
+// sfcas process can be writing there. Upload spools stay: they belong to
+// sessions that may resume; GC and fsck deal with expired ones.
+func removeTempLeftovers(blobs *cas.Store, log *slog.Logger) {
+	left, err := blobs.Leftovers()
+	if err != nil {
+		log.Warn("listing temp files", "err", err)
+		return
+	}
+	for _, l := range left {
+		if l.Spool {
+			continue
+		}
+		if err := blobs.RemoveLeftover(l); err != nil {
+			log.Warn("removing a temp file", "file", l.Path, "err", err)
+			continue
+		}
+		log.Info("removed a temp file left by an earlier run", "file", l.Path, "size", l.Size)
+	}
 }

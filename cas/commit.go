@@ -65,6 +65,7 @@ func (w *Writer) Commit(ctx context.Context, want Expect, heal func(Digest) bool
 
 // finish drains the pipeline, completes the hash, fsyncs and verifies.
 func (w *Writer) finish(ctx context.Context, want Expect) (Info, error) {
+	w.send()
 	if err := w.fw.close(); err != nil {
 		return Info{}, fmt.Errorf("write %s: %w", w.path, err)
 	}

@@ -26,7 +26,10 @@ type Writer struct {
 	hashed  int64   // bytes [0, hashed) have been fed to sum
 	size    int64   // logical file size
 	pending extents // written ranges beyond hashed
-	closed  bool
+	// cur gathers contiguous small writes (FUSE sends 128 KiB ones) into
+	// one full chunk before it enters the pipeline; send dispatches it.
+	cur    *chunk
+	closed bool
 }
 
 // Create returns a Writer on a new anonymous temp file under the store's
@@ -73,14 +76,32 @@ func (w *Writer) WriteAt(p []byte, off int64) (int, error) {
 	}
 	n := 0
 	for n < len(p) {
-		c := w.pool.get()
-		m := min(len(p)-n, chunkSize)
-		c.buf = append(c.buf, p[n:n+m]...)
-		c.off = off + int64(n)
-		w.dispatch(c)
+		at := off + int64(n)
+		if w.cur != nil && at != w.cur.off+int64(len(w.cur.buf)) {
+			w.send() // not contiguous: the gathered bytes go first
+		}
+		if w.cur == nil {
+			w.cur = w.pool.get()
+			w.cur.off = at
+		}
+		m := min(len(p)-n, chunkSize-len(w.cur.buf))
+		w.cur.buf = append(w.cur.buf, p[n:n+m]...)
 		n += m
+		if len(w.cur.buf) == chunkSize {
+			w.send()
+		}
 	}
+	w.size = max(w.size, off+int64(n))
 	return n, nil
+}
+
+// send dispatches the chunk WriteAt is gathering, if any. Everything that
+// reads the file, truncates it or finishes the Writer sends first.
+func (w *Writer) send() {
+	if c := w.cur; c != nil {
+		w.cur = nil
+		w.dispatch(c)
+	}
 }
 
 // ReadFrom appends everything r yields, reading straight into pipeline
@@ -89,6 +110,7 @@ func (w *Writer) ReadFrom(r io.Reader) (int64, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
+	w.send()
 	var n int64
 	for {
 		if err := w.fw.failed(); err != nil {
@@ -157,6 +179,7 @@ func (w *Writer) catchUp() {
 // hashFile feeds the file's bytes [hashed, end) to the summer, after the
 // file writer (if still running) has written everything queued.
 func (w *Writer) hashFile(end int64) error {
+	w.send()
 	if w.fw != nil {
 		if err := w.fw.flush(); err != nil {
 			return err
@@ -199,6 +222,7 @@ func (w *Writer) Truncate(size int64) error {
 	if size < 0 {
 		return fmt.Errorf("truncate to %d: negative size", size)
 	}
+	w.send()
 	if err := w.fw.flush(); err != nil {
 		return err
 	}
@@ -224,6 +248,7 @@ func (w *Writer) ReadAt(p []byte, off int64) (int, error) {
 	if w.closed {
 		return 0, ErrClosed
 	}
+	w.send()
 	if err := w.fw.flush(); err != nil {
 		return 0, err
 	}
@@ -236,6 +261,7 @@ func (w *Writer) Sync() error {
 	if w.closed {
 		return ErrClosed
 	}
+	w.send()
 	if err := w.fw.flush(); err != nil {
 		return err
 	}
@@ -252,6 +278,7 @@ func (w *Writer) Close() error {
 	if w.closed {
 		return nil
 	}
+	w.send() // a spool keeps every byte written
 	w.closed = true
 	var err error
 	if w.fw != nil {
@@ -284,5 +311,6 @@ func (w *Writer) Flush() error {
 	if w.closed {
 		return ErrClosed
 	}
+	w.send()
 	return w.fw.flush()
 }

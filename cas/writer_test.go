@@ -80,6 +80,12 @@ func TestWriter_OutOfOrder(t *testing.T) {
 		"backwards blocks":   {{3 * mb, mb, -1}, {2 * mb, mb, -1}, {mb, mb, -1}, {0, mb, -1}},
 		"qemu-img pattern":   {{0, 0, 4 * mb}, {0, 4096, -1}, {65536, mb, -1}, {0, 512, -1}, {24, 8, -1}},
 	}
+	var small []step // FUSE-sized sequential writes, then a rewrite of one
+	for off := int64(0); off < 5*mb; off += 128 << 10 {
+		small = append(small, step{off, 128 << 10, -1})
+	}
+	cases["128 KiB sequential"] = small
+	cases["128 KiB then rewrite"] = append(append([]step{}, small...), step{3 * mb, 4096, -1})
 	for name, steps := range cases {
 		t.Run(name, func(t *testing.T) {
 			s := castest.New(t)
@@ -405,4 +411,29 @@ func readBackTail(t *testing.T, w *cas.Writer, off, n int) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestWriter_SmallWritesReadBackAndSpool: gathered small writes are visible
+// to ReadAt at once, and a spool closed mid-chunk keeps them.
+func TestWriter_SmallWritesReadBackAndSpool(t *testing.T) {
+	s := castest.New(t)
+	id := cas.NewUUID()
+	w, err := s.CreateSpool(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := castest.RandomBytes(t, 300<<10)
+	w.Write(data[:100<<10])
+	w.Write(data[100<<10:])
+	got := make([]byte, len(data))
+	if n, err := w.ReadAt(got, 0); n != len(data) || (err != nil && err != io.EOF) || !bytes.Equal(got, data) {
+		t.Fatalf("read back %d bytes (%v)", n, err)
+	}
+	w.Write([]byte("tail"))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.SpoolSize(id); err != nil || n != int64(len(data)+4) {
+		t.Fatalf("spool after Close holds %d bytes (%v), want %d", n, err, len(data)+4)
+	}
 }

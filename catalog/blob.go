@@ -60,6 +60,11 @@ type IngestOptions struct {
 // digest pinned: the caller references it (AddVersion) and then releases the
 // pin. On failure w's file is gone and nothing is recorded.
 func (db *DB) IngestBlob(ctx context.Context, w *cas.Writer, opts IngestOptions) (Blob, *cas.Pin, error) {
+	// Surface write failures (a full disk) as such before reading the header.
+	if err := w.Flush(); err != nil {
+		w.Abort()
+		return Blob{}, nil, fmt.Errorf("writing the blob: %w", err)
+	}
 	facts, err := probe(w, w.Size())
 	if err == nil && facts.NamesOtherFiles() && !opts.AllowExternal {
 		err = fmt.Errorf("qcow2 image names another file (backing %q, data file %q): %w",

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 )
@@ -19,43 +18,18 @@ func benchStaging(ctx context.Context, e *env) ([]result, error) {
 		return nil, err
 	}
 	defer e.restart(ctx, nil)
-	const rounds = 3
-	var st, base []float64
-	for i := range rounds {
-		src, err := e.randomFile(fmt.Sprintf("staging-%d.raw", i), n)
+	v, b, err := againstCpSync(ctx, e, "staging", n, func(src string) error {
+		out, err := exec.CommandContext(ctx, "cp", src, filepath.Join(mnt, "system", "bench-staging")).CombinedOutput()
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("cp into staging: %v: %s", err, out)
 		}
-		if err := exec.Command("sync").Run(); err != nil {
-			return nil, err
-		}
-		dst := filepath.Join(e.root, "tmp", "baseline.raw")
-		b, err := timed(func() error {
-			if err := exec.CommandContext(ctx, "cp", src, dst).Run(); err != nil {
-				return err
-			}
-			return exec.CommandContext(ctx, "sync").Run()
-		})
-		if err != nil {
-			return nil, fmt.Errorf("baseline: %w", err)
-		}
-		os.Remove(dst)
-		exec.Command("sync").Run()
-		s, err := timed(func() error {
-			out, err := exec.CommandContext(ctx, "cp", src, filepath.Join(mnt, "system", "bench-staging")).CombinedOutput()
-			if err != nil {
-				return fmt.Errorf("cp into staging: %v: %s", err, out)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-		os.Remove(src)
-		st, base = append(st, s), append(base, b)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return []result{{
-		Name: fmt.Sprintf("staging cp %s random (incl. commit)", bytesOf(n)), Value: median(st), Baseline: median(base),
+		Name: fmt.Sprintf("staging cp %s random (incl. commit)", bytesOf(n)), Value: v, Baseline: b,
 		Unit: "s", Lower: true, Target: "<= 1.3", BaselineIs: "cp + sync into the store's filesystem",
 	}}, nil
 }

@@ -21,14 +21,7 @@ func artifactCommand() *cli.Command {
 					&cli.StringFlag{Name: "metadata", Usage: "only artifacts with this metadata key"},
 					&cli.StringFlag{Name: "instance", Usage: "only snapshots of this instance"},
 				),
-				Action: func(c *cli.Context) error {
-					if err := args(c, 0, ""); err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(0, "", func(c *cli.Context, cl *client.Client) error {
 					o := listOptions(c)
 					o.Type, o.State, o.Metadata, o.Instance = c.String("type"), c.String("state"), c.String("metadata"), c.String("instance")
 					p, err := listAll(c, o, func(o client.ListOptions) (api.ArtifactPage, error) { return cl.Artifacts(c.Context, o) })
@@ -36,7 +29,7 @@ func artifactCommand() *cli.Command {
 						return err
 					}
 					return output(c, p, func() { printArtifacts(p) })
-				},
+				}),
 			},
 			{
 				Name: "show", Usage: "show an artifact and its versions", ArgsUsage: "REF",
@@ -56,20 +49,13 @@ func artifactCommand() *cli.Command {
 
 // artifactAction runs fn on the artifact the one REF argument names.
 func artifactAction(typ string, fn func(c *cli.Context, cl *client.Client, a api.Artifact) error) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		if err := args(c, 1, "REF"); err != nil {
-			return err
-		}
-		cl, err := newClient(c)
-		if err != nil {
-			return err
-		}
+	return clientAction(1, "REF", func(c *cli.Context, cl *client.Client) error {
 		a, err := resolveArtifact(c, cl, c.Args().First(), typ)
 		if err != nil {
 			return err
 		}
 		return fn(c, cl, a)
-	}
+	})
 }
 
 func deleteArtifact(c *cli.Context, cl *client.Client, a api.Artifact) error {

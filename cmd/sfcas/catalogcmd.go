@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/sfcas/sfcas/httpapi/client"
 	"github.com/urfave/cli/v2"
 )
 
@@ -16,15 +17,8 @@ func catalogCommand() *cli.Command {
 			{
 				Name: "backup", ArgsUsage: "FILE",
 				Usage: "write a consistent copy of the running daemon's catalog.db to FILE (system only)",
-				Action: func(c *cli.Context) error {
-					path, err := oneArg(c, "FILE")
-					if err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(1, "FILE", func(c *cli.Context, cl *client.Client) error {
+					path := c.Args().First()
 					f, err := os.CreateTemp(filepath.Dir(path), ".catalog-backup-*")
 					if err != nil {
 						return err
@@ -44,7 +38,7 @@ func catalogCommand() *cli.Command {
 					return output(c, map[string]any{"file": path, "bytes": n}, func() {
 						fmt.Printf("wrote %s (%s)\n", path, bytesOf(n))
 					})
-				},
+				}),
 			},
 		},
 	}

@@ -281,10 +281,10 @@ func configCommand() *cli.Command {
 			{
 				Name: "validate", Usage: "check a config file: syntax, known keys, value types", ArgsUsage: "FILE",
 				Action: func(c *cli.Context) error {
-					path, err := oneArg(c, "FILE")
-					if err != nil {
+					if err := args(c, 1, "FILE"); err != nil {
 						return err
 					}
+					path := c.Args().First()
 					if _, _, err := loadConfigFile(path); err != nil {
 						return err
 					}

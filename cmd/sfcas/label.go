@@ -12,20 +12,13 @@ import (
 // labelAction runs fn on the label REF (first argument) names, resolved by
 // the one name rule.
 func labelAction(n int, usage string, fn func(c *cli.Context, cl *client.Client, l api.Artifact) error) cli.ActionFunc {
-	return func(c *cli.Context) error {
-		if err := args(c, n, usage); err != nil {
-			return err
-		}
-		cl, err := newClient(c)
-		if err != nil {
-			return err
-		}
+	return clientAction(n, usage, func(c *cli.Context, cl *client.Client) error {
 		l, err := resolveArtifact(c, cl, c.Args().First(), "label")
 		if err != nil {
 			return err
 		}
 		return fn(c, cl, l)
-	}
+	})
 }
 
 func labelCommand() *cli.Command {
@@ -35,14 +28,7 @@ func labelCommand() *cli.Command {
 		Subcommands: []*cli.Command{
 			{
 				Name: "list", Usage: "list labels", Flags: listFlags(&cli.StringFlag{Name: "state", Usage: "initial, created or error"}),
-				Action: func(c *cli.Context) error {
-					if err := args(c, 0, ""); err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(0, "", func(c *cli.Context, cl *client.Client) error {
 					o := listOptions(c)
 					o.State = c.String("state")
 					p, err := listAll(c, o, func(o client.ListOptions) (api.ArtifactPage, error) { return cl.Labels(c.Context, o) })
@@ -50,7 +36,7 @@ func labelCommand() *cli.Command {
 						return err
 					}
 					return output(c, p, func() { printArtifacts(p) })
-				},
+				}),
 			},
 			{
 				Name: "create", Usage: "create a label, empty or pointing at what --from names", ArgsUsage: "NAMESPACE/NAME",
@@ -59,14 +45,7 @@ func labelCommand() *cli.Command {
 					&cli.IntFlag{Name: "max-versions", Usage: "versions the label keeps (default 3)"},
 					&cli.BoolFlag{Name: "shared", Usage: "readable by every namespace (system only)"},
 				},
-				Action: func(c *cli.Context) error {
-					if err := args(c, 1, "NAMESPACE/NAME"); err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(1, "NAMESPACE/NAME", func(c *cli.Context, cl *client.Client) error {
 					ns, name, err := target(cl, c.Args().First())
 					if err != nil {
 						return err
@@ -77,7 +56,7 @@ func labelCommand() *cli.Command {
 						return err
 					}
 					return output(c, a, func() { printArtifact(a) })
-				},
+				}),
 			},
 			{
 				Name: "show", Usage: "show a label and its versions", ArgsUsage: "LABEL",
@@ -152,14 +131,7 @@ func labelCommand() *cli.Command {
 func grantCommand(typ, verb, usage string) *cli.Command {
 	return &cli.Command{
 		Name: verb, Usage: usage, ArgsUsage: "REF NAMESPACE",
-		Action: func(c *cli.Context) error {
-			if err := args(c, 2, "REF NAMESPACE"); err != nil {
-				return err
-			}
-			cl, err := newClient(c)
-			if err != nil {
-				return err
-			}
+		Action: clientAction(2, "REF NAMESPACE", func(c *cli.Context, cl *client.Client) error {
 			want := typ
 			if want == "artifact" {
 				want = ""
@@ -179,7 +151,7 @@ func grantCommand(typ, verb, usage string) *cli.Command {
 			return output(c, g, func() {
 				fmt.Printf("%s is granted to: %s\n", g.Artifact, orNone(g.Grants))
 			})
-		},
+		}),
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sfcas/sfcas/httpapi/api"
+	"github.com/sfcas/sfcas/httpapi/client"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
 )
@@ -20,52 +21,34 @@ func namespaceCommand() *cli.Command {
 			cleanupCommand(),
 			{
 				Name: "create", ArgsUsage: "NAME", Usage: "create a namespace",
-				Action: func(c *cli.Context) error {
-					name, err := oneArg(c, "NAME")
-					if err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(1, "NAME", func(c *cli.Context, cl *client.Client) error {
+					name := c.Args().First()
 					ns, err := cl.CreateNamespace(c.Context, name)
 					if err != nil {
 						return err
 					}
 					return output(c, ns, func() { fmt.Printf("created namespace %s\n", ns.Name) })
-				},
+				}),
 			},
 			{
 				Name: "list", Usage: "list namespaces",
-				Action: func(c *cli.Context) error {
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(0, "", func(c *cli.Context, cl *client.Client) error {
 					nss, err := cl.Namespaces(c.Context)
 					if err != nil {
 						return err
 					}
 					return output(c, nss, func() { printNamespaces(nss) })
-				},
+				}),
 			},
 			{
 				Name: "delete", ArgsUsage: "NAME", Usage: "delete an empty namespace",
-				Action: func(c *cli.Context) error {
-					name, err := oneArg(c, "NAME")
-					if err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(1, "NAME", func(c *cli.Context, cl *client.Client) error {
+					name := c.Args().First()
 					if err := cl.DeleteNamespace(c.Context, name); err != nil {
 						return err
 					}
 					return output(c, map[string]string{"deleted": name}, func() { fmt.Printf("deleted namespace %s\n", name) })
-				},
+				}),
 			},
 		},
 	}
@@ -79,21 +62,14 @@ func cleanupCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "only say what would be deleted and kept"},
 			&cli.BoolFlag{Name: "force", Usage: "delete shared and granted artifacts too"},
 		},
-		Action: func(c *cli.Context) error {
-			ns, err := oneArg(c, "NAMESPACE")
-			if err != nil {
-				return err
-			}
-			cl, err := newClient(c)
-			if err != nil {
-				return err
-			}
+		Action: clientAction(1, "NAMESPACE", func(c *cli.Context, cl *client.Client) error {
+			ns := c.Args().First()
 			rep, err := cl.Cleanup(c.Context, ns, api.CleanupRequest{DryRun: c.Bool("dry-run"), Force: c.Bool("force")})
 			if err != nil {
 				return err
 			}
 			return output(c, rep, func() { printCleanup(rep) })
-		},
+		}),
 	}
 }
 
@@ -123,13 +99,6 @@ func printNamespaces(nss []api.Namespace) {
 	t.Flush()
 }
 
-func oneArg(c *cli.Context, what string) (string, error) {
-	if c.NArg() != 1 {
-		return "", usagef("%s takes one %s", c.Command.FullName(), what)
-	}
-	return c.Args().First(), nil
-}
-
 func keyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "key",
@@ -139,15 +108,8 @@ func keyCommand() *cli.Command {
 				Name: "add", ArgsUsage: "NAMESPACE KEYNAME",
 				Usage: "add or replace a key; the secret is read from standard input or --secret-file, never from the command line",
 				Flags: []cli.Flag{&cli.StringFlag{Name: "secret-file", Usage: "file holding the new secret"}},
-				Action: func(c *cli.Context) error {
-					if c.NArg() != 2 {
-						return usagef("key add takes NAMESPACE KEYNAME")
-					}
+				Action: clientAction(2, "NAMESPACE KEYNAME", func(c *cli.Context, cl *client.Client) error {
 					secret, err := readSecret(c)
-					if err != nil {
-						return err
-					}
-					cl, err := newClient(c)
 					if err != nil {
 						return err
 					}
@@ -158,7 +120,7 @@ func keyCommand() *cli.Command {
 					return output(c, map[string]string{"namespace": ns, "key": key}, func() {
 						fmt.Printf("key %s of namespace %s set; tokens of an older secret under that name are revoked\n", key, ns)
 					})
-				},
+				}),
 			},
 		},
 	}

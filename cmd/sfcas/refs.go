@@ -106,3 +106,18 @@ func shortDigest(d string) string {
 	}
 	return d
 }
+
+// clientAction checks that the command has n arguments (usage says which)
+// and runs fn with an API client built from the connection settings.
+func clientAction(n int, usage string, fn func(c *cli.Context, cl *client.Client) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		if err := args(c, n, usage); err != nil {
+			return err
+		}
+		cl, err := newClient(c)
+		if err != nil {
+			return err
+		}
+		return fn(c, cl)
+	}
+}

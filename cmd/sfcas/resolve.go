@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sfcas/sfcas/httpapi/api"
+	"github.com/sfcas/sfcas/httpapi/client"
 	"github.com/urfave/cli/v2"
 )
 
@@ -12,21 +13,14 @@ func resolveCommand() *cli.Command {
 		Name:      "resolve",
 		Usage:     "show what a reference means (name, ns/name[@n], digest, UUID, sf:// URL)",
 		ArgsUsage: "REF",
-		Action: func(c *cli.Context) error {
-			ref, err := oneArg(c, "REF")
-			if err != nil {
-				return err
-			}
-			cl, err := newClient(c)
-			if err != nil {
-				return err
-			}
+		Action: clientAction(1, "REF", func(c *cli.Context, cl *client.Client) error {
+			ref := c.Args().First()
 			r, err := cl.Resolve(c.Context, ref)
 			if err != nil {
 				return err
 			}
 			return output(c, r, func() { printResolved(r) })
-		},
+		}),
 	}
 }
 

@@ -62,14 +62,7 @@ func snapshotCommand() *cli.Command {
 					&cli.StringFlag{Name: "instance", Usage: "only snapshots of this instance"},
 					&cli.StringFlag{Name: "set", Usage: "only snapshots of this set ID"},
 				),
-				Action: func(c *cli.Context) error {
-					if err := args(c, 0, ""); err != nil {
-						return err
-					}
-					cl, err := newClient(c)
-					if err != nil {
-						return err
-					}
+				Action: clientAction(0, "", func(c *cli.Context, cl *client.Client) error {
 					o := listOptions(c)
 					o.Instance, o.Set = c.String("instance"), c.String("set")
 					p, err := listAll(c, o, func(o client.ListOptions) (api.ArtifactPage, error) { return cl.Snapshots(c.Context, o) })
@@ -77,7 +70,7 @@ func snapshotCommand() *cli.Command {
 						return err
 					}
 					return output(c, p, func() { printArtifacts(p) })
-				},
+				}),
 			},
 			{
 				Name: "show", Usage: "show a snapshot", ArgsUsage: "REF",

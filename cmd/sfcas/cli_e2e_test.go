@@ -79,7 +79,7 @@ func TestCLI_NamespacesKeysAndExitCodes(t *testing.T) {
 	if out, e, code := d.cli(nil, "namespace", "create", "team"); code != 0 || !strings.Contains(out, "created namespace team") {
 		t.Fatalf("namespace create: %d %q %q", code, out, e)
 	}
-	cmd := sfcasCmd(t.Context(), "--url", d.url, "--root", d.root, "key", "add", "team", "ci")
+	cmd := d.cliCmd("key", "add", "team", "ci")
 	cmd.Stdin = strings.NewReader("team-secret-1\n")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("key add: %v %s", err, out)
@@ -131,5 +131,38 @@ func TestCLI_NamespacesKeysAndExitCodes(t *testing.T) {
 	// A refused publish (wrong digest) left nothing behind.
 	if _, _, code := d.cli(nil, "label", "show", "system/x"); code != exitNotFound {
 		t.Fatal("a publish refused for its digest created the label")
+	}
+}
+
+// TestCLI_TokenCache: a command logs in once and later commands reuse the
+// token (mode 0600 file); a token the daemon no longer accepts is replaced
+// by logging in again, without the user noticing.
+func TestCLI_TokenCache(t *testing.T) {
+	d := startDaemon(t, "")
+	auths := func() int { return strings.Count(d.logText(), `"route":"POST /auth"`) }
+	for range 3 {
+		if _, e, code := d.cli(nil, "namespace", "list"); code != 0 {
+			t.Fatal(e)
+		}
+	}
+	if n := auths(); n != 1 {
+		t.Fatalf("3 commands logged in %d times, want 1", n)
+	}
+	files, _ := filepath.Glob(filepath.Join(d.tokens, "*.json"))
+	if len(files) != 1 {
+		t.Fatalf("token cache holds %d files", len(files))
+	}
+	if fi, _ := os.Stat(files[0]); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("token cache file mode %v", fi.Mode())
+	}
+	os.WriteFile(files[0], []byte(`{"token":"not.a.token","expires":"2999-01-01T00:00:00Z"}`), 0o600)
+	if _, e, code := d.cli(nil, "namespace", "list"); code != 0 {
+		t.Fatalf("a bad cached token was not replaced: %s", e)
+	}
+	if n := auths(); n != 2 {
+		t.Fatalf("after a refused cached token: %d logins, want 2", n)
+	}
+	if _, _, code := d.cli([]string{"SFCAS_TOKEN_CACHE=off"}, "namespace", "list"); code != 0 || auths() != 3 {
+		t.Fatal("SFCAS_TOKEN_CACHE=off still used the cache")
 	}
 }

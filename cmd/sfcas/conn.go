@@ -54,7 +54,7 @@ func newClient(c *cli.Context) (*client.Client, error) {
 			return nil, fmt.Errorf("%s is readable only by root; set SFCAS_NAMESPACE and SFCAS_KEY instead", path)
 		}
 	}
-	return client.New(client.Options{URL: daemonURL(c), Namespace: ns, Key: key}), nil
+	return client.New(client.Options{URL: daemonURL(c), Namespace: ns, Key: key, TokenCache: tokenCacheDir()}), nil
 }
 
 // readKey returns the key from --key-file or SFCAS_KEY; nil if neither.
@@ -93,4 +93,21 @@ func daemonURL(c *cli.Context) string {
 		}
 	}
 	return c.String("url")
+}
+
+// tokenCacheDir is where the CLI keeps tokens between runs: SFCAS_TOKEN_CACHE
+// ("off" disables it), else $XDG_CACHE_HOME/sfcas/tokens or
+// ~/.cache/sfcas/tokens.
+func tokenCacheDir() string {
+	switch v := os.Getenv("SFCAS_TOKEN_CACHE"); v {
+	case "off":
+		return ""
+	case "":
+	default:
+		return v
+	}
+	if dir, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(dir, "sfcas", "tokens")
+	}
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -24,7 +25,11 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
 }
 
 // sfcasCmd returns a command running this binary as sfcas.
@@ -34,14 +39,54 @@ func sfcasCmd(ctx context.Context, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// binary is an ordinary (not race-instrumented) sfcas built with -tags
+// failpoints, once, on first use: client commands run it (a race binary
+// takes a second just to start), and so do the crash tests' daemons.
+// Without SFCAS_FAILPOINT it behaves exactly like a release build. Daemons
+// started by startDaemon run this test binary instead, under the race
+// detector.
+var (
+	binary    string
+	binDir    string
+	buildOnce sync.Once
+	buildErr  error
+)
+
+func sfcasBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if binDir, buildErr = os.MkdirTemp("", "sfcas-bin-"); buildErr != nil {
+			return
+		}
+		binary = filepath.Join(binDir, "sfcas")
+		out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("building sfcas with -tags failpoints: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+// cliCmd returns a client command (the ordinary build) with a token cache
+// private to the daemon under test.
+func (d *daemon) cliCmd(args ...string) *exec.Cmd {
+	cmd := exec.Command(sfcasBinary(d.t), append([]string{"--url", d.url, "--root", d.root}, args...)...)
+	cmd.Env = append(os.Environ(), "SFCAS_TOKEN_CACHE="+d.tokens)
+	return cmd
+}
+
 // daemon is a running `sfcas serve` on a loopback port.
 type daemon struct {
-	t    testing.TB
-	root string
-	url  string
-	cmd  *exec.Cmd
-	log  *bytes.Buffer
-	args []string
+	t      testing.TB
+	root   string
+	tokens string // the client commands' token cache
+	url    string
+	cmd    *exec.Cmd
+	log    *bytes.Buffer
+	args   []string
 }
 
 // startDaemon starts sfcas serve on root (a fresh t.TempDir() if empty),
@@ -51,7 +96,7 @@ func startDaemon(t testing.TB, root string, extra ...string) *daemon {
 	if root == "" {
 		root = t.TempDir()
 	}
-	d := &daemon{t: t, root: root, args: extra}
+	d := &daemon{t: t, root: root, args: extra, tokens: t.TempDir()}
 	d.start()
 	t.Cleanup(d.stop)
 	return d
@@ -123,7 +168,7 @@ func (d *daemon) systemKey() string {
 // returns stdout, stderr and the exit code.
 func (d *daemon) cli(env []string, args ...string) (string, string, int) {
 	d.t.Helper()
-	cmd := sfcasCmd(context.Background(), append([]string{"--url", d.url, "--root", d.root}, args...)...)
+	cmd := d.cliCmd(args...)
 	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -43,8 +43,8 @@ type result struct {
 
 func (u *user) run(t *testing.T, args ...string) result {
 	t.Helper()
-	cmd := sfcasCmd(t.Context(), append([]string{"--url", u.d.url, "--root", u.d.root}, args...)...)
-	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "SFCAS_TEST_MAIN=1"}
+	cmd := u.d.cliCmd(args...)
+	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"), "SFCAS_TOKEN_CACHE=" + u.d.tokens}
 	if u.ns != "" {
 		env = append(env, "SFCAS_NAMESPACE="+u.ns, "SFCAS_KEY="+u.key)
 	}

@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,34 +22,6 @@ import (
 	"github.com/sfcas/sfcas/httpapi/client"
 	"github.com/zeebo/blake3"
 )
-
-// binary is an sfcas built with -tags failpoints for the tests that run the
-// real daemon as a separate process; sfcasBinary builds it once, on first
-// use. Without SFCAS_FAILPOINT it behaves exactly like a release build.
-var (
-	binary    string
-	binDir    string
-	buildOnce sync.Once
-	buildErr  error
-)
-
-func sfcasBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "sfcas-bin-"); buildErr != nil {
-			return
-		}
-		binary = filepath.Join(binDir, "sfcas")
-		out, err := exec.Command("go", "build", "-tags", "failpoints", "-o", binary, ".").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("building sfcas with -tags failpoints: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binary
-}
 
 // fpDaemon is a running sfcas serve process built with -tags failpoints,
 // for the crash tests.

@@ -33,7 +33,7 @@ format = "json"
 `), 0o644)
 	t.Setenv("SFCAS_TOKEN_TTL", "7m")
 
-	out, e, code := (&daemon{t: t, root: root}).cli(nil, "-o", "json", "config", "show", "--config", conf, "--listen", "127.0.0.1:0")
+	out, e, code := (&daemon{t: t, root: root, tokens: t.TempDir()}).cli(nil, "-o", "json", "config", "show", "--config", conf, "--listen", "127.0.0.1:0")
 	if code != 0 {
 		t.Fatalf("config show: %d %s", code, e)
 	}
@@ -91,7 +91,7 @@ format = "json"
 // upload resumable and nothing half-published.
 func TestOps_SIGTERMDrains(t *testing.T) {
 	root, view, stage := t.TempDir(), t.TempDir(), t.TempDir()
-	d := &daemon{t: t, root: root, args: []string{"--drain-delay", "3s", "--shutdown-grace", "2s", "--mount", view, "--staging", stage}}
+	d := &daemon{t: t, root: root, tokens: t.TempDir(), args: []string{"--drain-delay", "3s", "--shutdown-grace", "2s", "--mount", view, "--staging", stage}}
 	d.start()
 	sf := newSFClient(t, d.url, "system", d.systemKey())
 	if err := sf.authenticate(); err != nil {

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/sfcas/sfcas/httpapi/api"
 )
@@ -21,10 +22,11 @@ import (
 // Client talks to one sfcas daemon as one namespace. It is safe for
 // concurrent use.
 type Client struct {
-	base      string
-	namespace string
-	key       []byte
-	hc        *http.Client
+	base       string
+	namespace  string
+	key        []byte
+	hc         *http.Client
+	tokenCache string
 
 	mu    sync.Mutex
 	token string
@@ -39,6 +41,10 @@ type Options struct {
 	Key       []byte
 	// HTTPClient, if set, replaces http.DefaultClient.
 	HTTPClient *http.Client
+	// TokenCache, if set, is a directory where tokens are kept between
+	// runs (one file per daemon, namespace and key, mode 0600), so a
+	// command-line tool need not log in every time.
+	TokenCache string
 }
 
 // New returns a client; it does not contact the daemon.
@@ -47,7 +53,7 @@ func New(o Options) *Client {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	return &Client{base: strings.TrimRight(o.URL, "/"), namespace: o.Namespace, key: o.Key, hc: hc}
+	return &Client{base: strings.TrimRight(o.URL, "/"), namespace: o.Namespace, key: o.Key, hc: hc, tokenCache: o.TokenCache}
 }
 
 // Namespace returns the namespace the client acts as.
@@ -162,6 +168,12 @@ func (c *Client) authToken(ctx context.Context, fresh bool) (string, error) {
 	if c.token != "" && !fresh {
 		return c.token, nil
 	}
+	if !fresh {
+		if tok := c.loadToken(time.Now()); tok != "" {
+			c.token = tok
+			return tok, nil
+		}
+	}
 	if c.namespace == "" || len(c.key) == 0 {
 		return "", &Error{Status: http.StatusUnauthorized, Code: "unauthorized",
 			Message: "no credentials: set SFCAS_NAMESPACE and SFCAS_KEY (or --key-file), or run as root on the node"}
@@ -180,6 +192,7 @@ func (c *Client) authToken(ctx context.Context, fresh bool) (string, error) {
 		return "", fmt.Errorf("decoding token: %w", err)
 	}
 	c.token = t.AccessToken
+	c.saveToken(t.AccessToken, time.Now().Add(time.Duration(t.ExpiresIn)*time.Second))
 	return c.token, nil
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sfcas/sfcas/cas"
 	"github.com/sfcas/sfcas/catalog"
+	"github.com/sfcas/sfcas/httpapi/api"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/time/rate"
 )
@@ -43,6 +44,26 @@ func openOffline(root string, readOnly bool) (*catalog.DB, error) {
 	return db, err
 }
 
+// maintain runs maintenance operation op through the running daemon
+// (--online: POST /v1/<op> with body) or on the store opened offline at
+// --root (read-only if readOnly), and returns its report.
+func maintain[R any](c *cli.Context, op string, body any, readOnly bool, offline func(*catalog.DB) (R, error)) (R, error) {
+	var rep R
+	if c.Bool("online") {
+		cl, err := newClient(c)
+		if err != nil {
+			return rep, err
+		}
+		return rep, cl.Maintenance(c.Context, op, body, &rep)
+	}
+	db, err := openOffline(c.String("root"), readOnly)
+	if err != nil {
+		return rep, err
+	}
+	defer db.Close()
+	return offline(db)
+}
+
 // graceFlag turns a --grace of 0 (none) into catalog's "no grace".
 func graceFlag(d time.Duration) time.Duration {
 	if d == 0 {
@@ -64,25 +85,12 @@ func fsckCommand() *cli.Command {
 		Flags: []cli.Flag{onlineFlag(),
 			&cli.BoolFlag{Name: "repair", Usage: "fix what can be fixed"}},
 		Action: func(c *cli.Context) error {
-			var rep catalog.FsckReport
 			repair := c.Bool("repair")
-			if c.Bool("online") {
-				cl, err := newClient(c)
-				if err != nil {
-					return err
-				}
-				if err := cl.Maintenance(c.Context, "fsck", map[string]bool{"repair": repair}, &rep); err != nil {
-					return err
-				}
-			} else {
-				db, err := openOffline(c.String("root"), !repair)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				if rep, err = db.Fsck(c.Context, catalog.FsckOptions{Repair: repair}); err != nil {
-					return err
-				}
+			rep, err := maintain(c, "fsck", api.FsckRequest{Repair: repair}, !repair, func(db *catalog.DB) (catalog.FsckReport, error) {
+				return db.Fsck(c.Context, catalog.FsckOptions{Repair: repair})
+			})
+			if err != nil {
+				return err
 			}
 			if err := output(c, rep, func() { printFsck(rep) }); err != nil {
 				return err
@@ -120,25 +128,12 @@ func gcCommand() *cli.Command {
 			&cli.BoolFlag{Name: "dry-run", Usage: "report what would be deleted; delete nothing"},
 			&cli.DurationFlag{Name: "grace", Usage: "how long a blob must have been unreferenced (offline; online uses the daemon's)", Value: catalog.DefaultGCGrace}},
 		Action: func(c *cli.Context) error {
-			var rep catalog.GCReport
 			dry := c.Bool("dry-run")
-			if c.Bool("online") {
-				cl, err := newClient(c)
-				if err != nil {
-					return err
-				}
-				if err := cl.Maintenance(c.Context, "gc", map[string]bool{"dry_run": dry}, &rep); err != nil {
-					return err
-				}
-			} else {
-				db, err := openOffline(c.String("root"), false)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				if rep, err = db.GC(c.Context, catalog.GCOptions{Grace: graceFlag(c.Duration("grace")), DryRun: dry}); err != nil {
-					return err
-				}
+			rep, err := maintain(c, "gc", api.GCRequest{DryRun: dry}, false, func(db *catalog.DB) (catalog.GCReport, error) {
+				return db.GC(c.Context, catalog.GCOptions{Grace: graceFlag(c.Duration("grace")), DryRun: dry})
+			})
+			if err != nil {
+				return err
 			}
 			if err := output(c, rep, func() { printGC(rep) }); err != nil {
 				return err
@@ -175,26 +170,12 @@ func scrubCommand() *cli.Command {
 			&cli.BoolFlag{Name: "restart", Usage: "start a new pass instead of resuming"},
 			&cli.Int64Flag{Name: "rate", Usage: "bytes per second to read (offline; 0: unlimited; online uses the daemon's)"}},
 		Action: func(c *cli.Context) error {
-			var rep catalog.ScrubReport
-			if c.Bool("online") {
-				cl, err := newClient(c)
-				if err != nil {
-					return err
-				}
-				body := map[string]any{"limit": c.Int("limit"), "restart": c.Bool("restart")}
-				if err := cl.Maintenance(c.Context, "scrub", body, &rep); err != nil {
-					return err
-				}
-			} else {
-				db, err := openOffline(c.String("root"), false)
-				if err != nil {
-					return err
-				}
-				defer db.Close()
-				o := catalog.ScrubOptions{Limit: c.Int("limit"), Restart: c.Bool("restart"), Wait: scrubPace(c.Int64("rate"))}
-				if rep, err = db.Scrub(c.Context, o); err != nil {
-					return err
-				}
+			body := api.ScrubRequest{Limit: int64(c.Int("limit")), Restart: c.Bool("restart")}
+			rep, err := maintain(c, "scrub", body, false, func(db *catalog.DB) (catalog.ScrubReport, error) {
+				return db.Scrub(c.Context, catalog.ScrubOptions{Limit: c.Int("limit"), Restart: c.Bool("restart"), Wait: scrubPace(c.Int64("rate"))})
+			})
+			if err != nil {
+				return err
 			}
 			if err := output(c, rep, func() { printScrub(rep) }); err != nil {
 				return err
